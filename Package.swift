@@ -1,0 +1,47 @@
+// swift-tools-version: 6.1
+// Murmur: decentralized AI on edge devices. See README.md and docs/.
+import PackageDescription
+
+let package = Package(
+    name: "Murmur",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "MurmurCore", targets: ["MurmurCore"]),
+        .library(name: "MurmurTensor", targets: ["MurmurTensor"]),
+        .library(name: "MurmurML", targets: ["MurmurML"]),
+        .library(name: "MurmurFL", targets: ["MurmurFL"]),
+        .executable(name: "murmur", targets: ["murmur"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // C micro-kernels compiled per function for AVX2+FMA and chosen at run time
+        // (see docs/gemm.md); no unsafeFlags, so Murmur stays a well-behaved dependency.
+        .target(name: "CMurmurKernels"),
+        .target(
+            name: "MurmurCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(name: "MurmurTensor", dependencies: ["CMurmurKernels", "MurmurCore"]),
+        .target(name: "MurmurML", dependencies: ["MurmurTensor", "MurmurCore"]),
+        .target(
+            name: "MurmurFL",
+            dependencies: ["MurmurML", "MurmurCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(
+            name: "murmur",
+            dependencies: [
+                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "MurmurCoreTests", dependencies: ["MurmurCore"]),
+        .testTarget(name: "MurmurTensorTests", dependencies: ["MurmurTensor"]),
+        .testTarget(name: "MurmurMLTests", dependencies: ["MurmurML"]),
+        .testTarget(name: "MurmurFLTests", dependencies: ["MurmurFL", "MurmurML"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// MurmurFL: strategies, the round protocol and the simulation engine (being written).

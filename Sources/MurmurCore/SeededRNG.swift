@@ -5,10 +5,10 @@
 /// *not* cryptographically secure: use it for simulation, sampling and initialisation, never for
 /// keys or for privacy noise in real deployments.
 public struct SeededRNG: RandomNumberGenerator, Sendable {
-    private var s0: UInt64
-    private var s1: UInt64
-    private var s2: UInt64
-    private var s3: UInt64
+    @usableFromInline var s0: UInt64
+    @usableFromInline var s1: UInt64
+    @usableFromInline var s2: UInt64
+    @usableFromInline var s3: UInt64
 
     /// Creates a generator whose whole output stream is determined by `seed`.
     public init(seed: UInt64) {
@@ -22,7 +22,8 @@ public struct SeededRNG: RandomNumberGenerator, Sendable {
     /// different labels do not overlap in practice and do not depend on how many numbers the
     /// parent has drawn.
     public init(seed: UInt64, stream labels: UInt64...) {
-        var h = SplitMix64(state: seed).next()
+        var root = SplitMix64(state: seed)
+        var h = root.next()
         for label in labels {
             var m = SplitMix64(state: h ^ (label &* 0x9E37_79B9_7F4A_7C15))
             h = m.next()

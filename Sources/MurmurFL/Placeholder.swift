@@ -1,1 +1,0 @@
-// MurmurFL: strategies, the round protocol and the simulation engine (being written).

@@ -42,6 +42,8 @@ let package = Package(
         .testTarget(name: "MurmurTensorTests", dependencies: ["MurmurTensor"]),
         .testTarget(name: "MurmurMLTests", dependencies: ["MurmurML"]),
         .testTarget(name: "MurmurFLTests", dependencies: ["MurmurFL", "MurmurML"]),
+        // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
+        .testTarget(name: "MurmurCLITests", dependencies: ["murmur"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -78,24 +78,30 @@ struct ProcessFailure: Error, CustomStringConvertible {
     var description: String
 }
 
+/// Runs a process; returns its stdout. Its stderr goes to a temporary file (read after exit), so
+/// a chatty child can never block on a full pipe while we drain stdout.
 @discardableResult
 func runProcess(_ executable: String, _ arguments: [String], echo: Bool) throws -> Data {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
     let out = Pipe()
-    let err = Pipe()
+    let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("murmur-\(UUID().uuidString).stderr")
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: errURL) }
+    let errFile = try FileHandle(forWritingTo: errURL)
+    defer { try? errFile.close() }
     p.standardOutput = echo ? FileHandle.standardError : out
-    p.standardError = echo ? FileHandle.standardError : err
+    p.standardError = echo ? FileHandle.standardError : errFile
     do {
         try p.run()
     } catch {
         throw ProcessFailure(description: "cannot start \(executable): \(error.localizedDescription)")
     }
     let data = echo ? Data() : out.fileHandleForReading.readDataToEndOfFile()
-    let errData = echo ? Data() : err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     guard p.terminationStatus == 0 else {
+        let errData = (try? Data(contentsOf: errURL)) ?? Data()
         throw ProcessFailure(description: "\(executable) \(arguments.first ?? "") exited with \(p.terminationStatus): \(String(decoding: errData.suffix(2000), as: UTF8.self))")
     }
     return data

@@ -24,13 +24,18 @@ enum PythonReference {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try python())
         p.arguments = [repoRoot.appendingPathComponent("scripts/reference/\(script)").path] + arguments
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("murmur-ref-\(UUID().uuidString).stderr")
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errURL) }
+        let errFile = try FileHandle(forWritingTo: errURL)
+        defer { try? errFile.close() }
         p.standardOutput = out
-        p.standardError = err
+        p.standardError = errFile
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
+        let errData = (try? Data(contentsOf: errURL)) ?? Data()
         guard p.terminationStatus == 0 else {
             throw Failure(description: "\(script) exited \(p.terminationStatus): \(String(decoding: errData, as: UTF8.self))")
         }

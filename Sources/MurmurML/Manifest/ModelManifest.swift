@@ -80,8 +80,8 @@ public struct ModelArtifact: Sendable {
         } catch {
             throw ManifestError.invalidManifest("\(mURL.path): \(error)")
         }
-        guard manifest.format == currentFormat else {
-            throw ManifestError.invalidManifest("unsupported format '\(manifest.format)', expected '\(currentFormat)'")
+        guard manifest.format == ModelManifest.currentFormat else {
+            throw ManifestError.invalidManifest("unsupported format '\(manifest.format)', expected '\(ModelManifest.currentFormat)'")
         }
         let bytes = [UInt8](blob)
         guard CID.raw(bytes) == manifest.weights else {

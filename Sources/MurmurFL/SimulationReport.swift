@@ -65,6 +65,7 @@ public enum SimulationReport {
             let path = pts.map { String(format: "%.2f,%.2f", sx($0.0), sy($0.1)) }.joined(separator: " ")
             svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(path)\"/>"
             let ly = top + 14 + Double(i) * 16
+            svg += "<rect x=\"\(left + w - 114)\" y=\"\(ly - 12)\" width=\"110\" height=\"16\" fill=\"white\" fill-opacity=\"0.85\"/>"
             svg += "<line x1=\"\(left + w - 110)\" y1=\"\(ly - 4)\" x2=\"\(left + w - 92)\" y2=\"\(ly - 4)\" stroke=\"\(color)\" stroke-width=\"2\"/>"
             svg += "<text x=\"\(left + w - 88)\" y=\"\(ly)\" font-size=\"11\">\(escape(name))</text>"
         }

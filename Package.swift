@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "MurmurTensor", targets: ["MurmurTensor"]),
         .library(name: "MurmurML", targets: ["MurmurML"]),
         .library(name: "MurmurFL", targets: ["MurmurFL"]),
+        .library(name: "MurmurSecAgg", targets: ["MurmurSecAgg"]),
         .executable(name: "murmur", targets: ["murmur"]),
     ],
     dependencies: [
@@ -31,6 +32,16 @@ let package = Package(
             name: "MurmurFL",
             dependencies: ["MurmurML", "MurmurCore", .product(name: "Logging", package: "swift-log")]
         ),
+        // SecAgg+ (Bell et al. CCS 2020 over Bonawitz et al. CCS 2017) as transport-agnostic
+        // state machines; see docs/secagg.md.
+        .target(
+            name: "MurmurSecAgg",
+            dependencies: [
+                "MurmurCore", "MurmurTensor",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "murmur",
             dependencies: [
@@ -42,6 +53,7 @@ let package = Package(
         .testTarget(name: "MurmurTensorTests", dependencies: ["MurmurTensor"]),
         .testTarget(name: "MurmurMLTests", dependencies: ["MurmurML"]),
         .testTarget(name: "MurmurFLTests", dependencies: ["MurmurFL", "MurmurML"]),
+        .testTarget(name: "MurmurSecAggTests", dependencies: ["MurmurSecAgg", "MurmurCore"]),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
         .testTarget(name: "MurmurCLITests", dependencies: ["murmur"]),
     ],

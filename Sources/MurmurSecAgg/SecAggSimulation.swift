@@ -1,0 +1,122 @@
+import Foundation
+import MurmurCore
+
+/// The stage before which a simulated client drops out (it sends nothing from then on).
+public enum SecAggStage: Int, Sendable, CaseIterable, Comparable {
+    /// Never sends its keys.
+    case advertiseKeys = 1
+    /// Advertises keys, never sends shares.
+    case shareKeys
+    /// Shares keys, never sends its masked input (its pairwise masks are then removed).
+    case maskedInput
+    /// Sends its masked input, never answers the unmask request.
+    case unmasking
+
+    public static func < (a: SecAggStage, b: SecAggStage) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Costs of one simulated round, for `SecAggBenchmark` and `murmur simulate --secagg`.
+public struct SecAggRoundStats: Sendable, Equatable {
+    /// Total client compute (all clients, all stages), seconds.
+    public var clientSeconds: Double = 0
+    /// Largest single-client compute, seconds.
+    public var maxClientSeconds: Double = 0
+    /// Server compute (validation, routing, unmasking), seconds.
+    public var serverSeconds: Double = 0
+    /// Wire bytes sent by each client, indexed by client.
+    public var bytesSent: [Int] = []
+    /// Wire bytes received by each client, indexed by client.
+    public var bytesReceived: [Int] = []
+    /// Clients that stopped because their own checks failed (they count as dropouts).
+    public var clientFailures: [Int: SecAggError] = [:]
+}
+
+/// An in-memory driver that runs one SecAgg+ round for n simulated clients through the wire
+/// encoding, with dropouts injected at any stage.
+///
+/// The same loop a network driver runs: deliver, collect, `closeStage()` when everyone alive
+/// has answered; useful for tests, `murmur simulate --secagg` and benchmarks.
+public enum SecAggSimulation {
+    /// Runs a round: client i holds `inputs[i]` and drops before `dropouts[i]` (if listed).
+    public static func run(
+        config: SecAggRoundConfig, identities: [Identity], inputs: [[UInt32]],
+        dropouts: [Int: SecAggStage] = [:], prg: MaskPRG = .protocolDefault,
+        observer: ((SecAggMessage) -> Void)? = nil
+    ) throws -> (result: SecAggResult, stats: SecAggRoundStats) {
+        let n = config.participants.count
+        guard identities.count == n, inputs.count == n else {
+            throw SecAggError.invalidParameters("need \(n) identities and inputs, got \(identities.count) and \(inputs.count)")
+        }
+        let clock = ContinuousClock()
+        var stats = SecAggRoundStats(bytesSent: Array(repeating: 0, count: n), bytesReceived: Array(repeating: 0, count: n))
+        var clientTime = [Double](repeating: 0, count: n)
+        var clients = try (0..<n).map {
+            try SecAggClient(index: $0, identity: identities[$0], config: config, input: inputs[$0], prg: prg)
+        }
+        var server = SecAggServer(config: config, prg: prg)
+        var failed = [Int: SecAggError]()
+        func alive(_ u: Int, _ stage: SecAggStage) -> Bool {
+            guard failed[u] == nil else { return false }
+            guard let d = dropouts[u] else { return true }
+            return d > stage
+        }
+
+        func toServer(_ actions: [SecAggAction], from u: Int) throws {
+            for case .send(let m) in actions {
+                observer?(m)
+                let bytes = m.encoded()
+                stats.bytesSent[u] += bytes.count
+                let start = clock.now
+                _ = try server.receive(try SecAggMessage(decoding: bytes))
+                stats.serverSeconds += seconds(clock.now - start)
+            }
+        }
+        // Stage 1.
+        for u in 0..<n where alive(u, .advertiseKeys) {
+            let start = clock.now
+            let out = try clients[u].start()
+            clientTime[u] += seconds(clock.now - start)
+            try toServer(out, from: u)
+        }
+        var pending = try timed(&stats.serverSeconds) { try server.closeStage() }
+        for stage in [SecAggStage.shareKeys, .maskedInput, .unmasking] {
+            for case .send(let m) in pending {
+                let u = m.client
+                let bytes = m.encoded()
+                guard alive(u, stage) else { continue }
+                observer?(m)
+                stats.bytesReceived[u] += bytes.count
+                let start = clock.now
+                let out: [SecAggAction]
+                do {
+                    out = try clients[u].receive(try SecAggMessage(decoding: bytes))
+                } catch let error as SecAggError {
+                    // An honest client that cannot continue (e.g. fewer than t neighbours left) drops out.
+                    failed[u] = error
+                    continue
+                }
+                clientTime[u] += seconds(clock.now - start)
+                try toServer(out, from: u)
+            }
+            pending = try timed(&stats.serverSeconds) { try server.closeStage() }
+        }
+        guard case .finished(let result)? = pending.first else {
+            throw SecAggError.unexpectedMessage(kind: "closeStage", stage: "\(server.state)")
+        }
+        stats.clientFailures = failed
+        stats.clientSeconds = clientTime.reduce(0, +)
+        stats.maxClientSeconds = clientTime.max() ?? 0
+        return (result, stats)
+    }
+
+    private static func timed<T>(_ total: inout Double, _ body: () throws -> T) rethrows -> T {
+        let clock = ContinuousClock()
+        let start = clock.now
+        defer { total += seconds(clock.now - start) }
+        return try body()
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}

@@ -83,9 +83,11 @@ public struct SecAggParameters: Sendable, Hashable {
     ///   correctness: P[Bin(k, 1 − δ) < t] ≤ 2^−η / n   (each survivor keeps t answering neighbours)
     ///   security:    P[Bin(k, γ) ≥ 2t − k] ≤ 2^−σ / n  (c corrupt neighbours plus honest answers,
     ///                each honest one revealing one secret, never reach t for both: 2(t − c) ≤ k − c)
+    ///   privacy:     n·(δ + γ)^(k/2) ≤ 2^−σ           (no run of k/2 consecutive ring positions is
+    ///                removed, so honest survivors stay connected and only the full sum is revealed)
     ///
-    /// Both tails shrink exponentially in k, hence k = O(log n) (Bell et al. CCS 2020, Thm 3.6).
-    /// Falls back to the complete graph when no k < n − 1 qualifies.
+    /// All three tails shrink exponentially in k, hence k = O(log n) (Bell et al. CCS 2020, §3–4).
+    /// The complete graph (k = n − 1) is the last candidate; throws if even it fails.
     public static func derive(
         clientCount n: Int, dropoutRate δ: Double, corruptionRate γ: Double,
         securityBits σ: Double = 40, correctnessBits η: Double = 20,
@@ -96,23 +98,18 @@ public struct SecAggParameters: Sendable, Hashable {
         }
         let quantizer = try Quantizer(clip: clip, inputBits: inputBits, clientCount: n)
         let logN = log2(Double(n))
-        for k in stride(from: 2, to: n - 1, by: 2) {
-            for t in (k / 2 + 1)...k {
-                let failCorrect = binomialTail(k: k, p: δ, atLeast: k - t + 1)
-                let failSecure = binomialTail(k: k, p: γ, atLeast: 2 * t - k)
-                if log2(failCorrect) <= -η - logN, log2(failSecure) <= -σ - logN {
-                    return try SecAggParameters(clientCount: n, degree: k, threshold: t, quantizer: quantizer)
-                }
-            }
-        }
-        let k = n - 1
-        for t in (k / 2 + 1)...max(k / 2 + 1, k) {
-            if log2(binomialTail(k: k, p: δ, atLeast: k - t + 1)) <= -η - logN {
+        func ok(_ p: Double, _ bits: Double) -> Bool { p == 0 || log2(p) <= -bits - logN }
+        for k in Array(stride(from: 2, to: n - 1, by: 2)) + [n - 1] {
+            let connected = k == n - 1 || ok(pow(δ + γ, Double(k / 2)), σ)
+            guard connected else { continue }
+            for t in (k / 2 + 1)...k
+            where ok(binomialTail(k: k, p: δ, atLeast: k - t + 1), η) && ok(binomialTail(k: k, p: γ, atLeast: 2 * t - k), σ) {
                 return try SecAggParameters(clientCount: n, degree: k, threshold: t, quantizer: quantizer)
             }
         }
         throw SecAggError.invalidParameters(
-            "no graph degree meets dropout rate \(δ) with 2^-\(η) failure for n = \(n); lower the dropout rate or raise n")
+            "no graph degree gives dropout rate \(δ) with failure 2^-\(η) and corruption rate \(γ) with security 2^-\(σ) "
+                + "for n = \(n); lower the rates or the security level, or select more clients")
     }
 
     /// P[Bin(k, p) ≥ m], summed in log space.

@@ -7,7 +7,7 @@ import _CryptoExtras
 /// Bonawitz et al. (CCS 2017, §4) need a PRG from seeds to Z_R^d; we use a stream cipher's
 /// keystream with a fixed zero nonce, which is safe because every seed keys exactly one stream.
 public enum MaskPRG: String, Sendable, CaseIterable {
-    /// AES-128 in counter mode (BoringSSL, AES-NI when available), keyed by the seed's first 16 bytes.
+    /// AES-128 in counter mode (BoringSSL, AES-NI when available), keyed by the XOR of the seed's halves.
     case aes128CTR
     /// AES-256 in counter mode, keyed by the full seed.
     case aes256CTR
@@ -37,8 +37,9 @@ public struct MaskGenerator: Sendable {
         do {
             switch prg {
             case .aes128CTR:
+                let folded = (0..<16).map { seed[$0] ^ seed[$0 + 16] }
                 return try AES._CTR.encrypt(
-                    zeros, using: SymmetricKey(data: seed[0..<16]), nonce: AES._CTR.Nonce(nonceBytes: [UInt8](repeating: 0, count: 16)))
+                    zeros, using: SymmetricKey(data: folded), nonce: AES._CTR.Nonce(nonceBytes: [UInt8](repeating: 0, count: 16)))
             case .aes256CTR:
                 return try AES._CTR.encrypt(
                     zeros, using: SymmetricKey(data: seed), nonce: AES._CTR.Nonce(nonceBytes: [UInt8](repeating: 0, count: 16)))

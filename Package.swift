@@ -53,7 +53,14 @@ let package = Package(
         .testTarget(name: "MurmurTensorTests", dependencies: ["MurmurTensor"]),
         .testTarget(name: "MurmurMLTests", dependencies: ["MurmurML"]),
         .testTarget(name: "MurmurFLTests", dependencies: ["MurmurFL", "MurmurML"]),
-        .testTarget(name: "MurmurSecAggTests", dependencies: ["MurmurSecAgg", "MurmurCore"]),
+        .testTarget(
+            name: "MurmurSecAggTests",
+            dependencies: [
+                "MurmurSecAgg", "MurmurCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
         .testTarget(name: "MurmurCLITests", dependencies: ["murmur"]),
     ],

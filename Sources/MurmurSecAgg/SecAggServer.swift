@@ -81,6 +81,9 @@ public struct SecAggServer: Sendable {
         case (.collectingUnmasks, .unmaskResponse(_, _, let selfShares, let keyShares)):
             guard survivors.contains(u) else { throw SecAggError.unexpectedMessage(kind: message.kind, stage: "\(state) (sender not in U3)") }
             guard responses[u] == nil else { throw SecAggError.duplicateMessage(kind: message.kind, sender: u) }
+            guard Set(selfShares.map(\.owner)).count == selfShares.count, Set(keyShares.map(\.owner)).count == keyShares.count else {
+                throw SecAggError.malformed("client \(u) sent two shares for one owner")
+            }
             let heldFor = Set(config.graph.neighbors[u].filter { shares[$0] != nil })
             for s in selfShares where !(survivors.contains(s.owner) && heldFor.contains(s.owner)) || s.share.x != UInt64(u + 1) {
                 throw SecAggError.malformed("client \(u) sent a self-mask share for \(s.owner) it cannot hold")

@@ -1,4 +1,7 @@
+import Crypto
+import Foundation
 import Testing
+import _CryptoExtras
 
 @testable import MurmurSecAgg
 
@@ -19,6 +22,22 @@ import Testing
     @Test func chachaKeystreamKnownAnswer() throws {
         let ks = try MaskGenerator(prg: .chacha20).keystream(seed: [UInt8](repeating: 0, count: 32), byteCount: 32)
         #expect(Array(ks) == hex("76b8e0ada0f13d90405d6ae55386bd28bdd219b8a08ded1aa836efcc8b770dc7"))
+    }
+
+    /// Chunked generation (64 KiB per cipher call) equals one cipher call over the whole length.
+    @Test func chunksFormOneContinuousStream() throws {
+        let length = 3 * MaskGenerator.chunkBytes + 100
+        let zeros = [UInt8](repeating: 0, count: length)
+        let seed = [UInt8](repeating: 0, count: 32)
+        let aes = try AES._CTR.encrypt(
+            zeros, using: SymmetricKey(data: [UInt8](repeating: 0, count: 16)), nonce: AES._CTR.Nonce(nonceBytes: [UInt8](repeating: 0, count: 16)))
+        #expect(try MaskGenerator(prg: .aes128CTR).keystream(seed: seed, byteCount: length) == Array(aes))
+        let chacha = try Insecure.ChaCha20CTR.encrypt(
+            zeros, using: SymmetricKey(data: seed), nonce: Insecure.ChaCha20CTR.Nonce(data: [UInt8](repeating: 0, count: 12)))
+        #expect(try MaskGenerator(prg: .chacha20).keystream(seed: seed, byteCount: length) == Array(chacha))
+        var acc = [UInt32](repeating: 0, count: length / 4)
+        try MaskGenerator(prg: .aes128CTR).accumulate(seed: seed, into: &acc, subtract: false)
+        #expect(acc == aes.withUnsafeBytes { raw in (0..<length / 4).map { raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self) } })
     }
 
     @Test func addThenSubtractRestoresAndSeedsDiffer() throws {

@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "MurmurCore", targets: ["MurmurCore"]),
         .library(name: "MurmurTensor", targets: ["MurmurTensor"]),
         .library(name: "MurmurML", targets: ["MurmurML"]),
+        .library(name: "MurmurPrivacy", targets: ["MurmurPrivacy"]),
         .library(name: "MurmurFL", targets: ["MurmurFL"]),
         .executable(name: "murmur", targets: ["murmur"]),
     ],
@@ -27,20 +28,23 @@ let package = Package(
         ),
         .target(name: "MurmurTensor", dependencies: ["CMurmurKernels", "MurmurCore"]),
         .target(name: "MurmurML", dependencies: ["MurmurTensor", "MurmurCore"]),
+        // Differential privacy: RDP and PLD accountants, calibration, clipping and noise.
+        .target(name: "MurmurPrivacy", dependencies: ["MurmurCore", "MurmurTensor"]),
         .target(
             name: "MurmurFL",
-            dependencies: ["MurmurML", "MurmurCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["MurmurML", "MurmurCore", "MurmurPrivacy", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "murmur",
             dependencies: [
-                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL",
+                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "MurmurCoreTests", dependencies: ["MurmurCore"]),
         .testTarget(name: "MurmurTensorTests", dependencies: ["MurmurTensor"]),
         .testTarget(name: "MurmurMLTests", dependencies: ["MurmurML"]),
+        .testTarget(name: "MurmurPrivacyTests", dependencies: ["MurmurPrivacy"]),
         .testTarget(name: "MurmurFLTests", dependencies: ["MurmurFL", "MurmurML"]),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
         .testTarget(name: "MurmurCLITests", dependencies: ["murmur"]),

@@ -14,17 +14,30 @@ enum FFT {
     /// Transforms (re, im) in place; `inverse` computes the unscaled inverse transform.
     /// The count must be a power of two.
     static func transform(re: inout [Double], im: inout [Double], inverse: Bool) {
+        transform(re: &re, im: &im, inverse: inverse, twiddles: Twiddles(count: re.count))
+    }
+
+    /// cos and sin of 2πk/n for k < n/2, computed directly (no recurrence drift), shared by the
+    /// forward and inverse transforms of one length.
+    struct Twiddles {
+        var cos: [Double], sin: [Double]
+        init(count n: Int) {
+            cos = [Double](repeating: 1, count: max(n / 2, 1))
+            sin = [Double](repeating: 0, count: max(n / 2, 1))
+            for k in 0..<(n / 2) {
+                let a = 2 * Double.pi * Double(k) / Double(n)
+                cos[k] = Foundation.cos(a)
+                sin[k] = Foundation.sin(a)
+            }
+        }
+    }
+
+    static func transform(re: inout [Double], im: inout [Double], inverse: Bool, twiddles: Twiddles) {
         let n = re.count
         precondition(n == im.count && n & (n - 1) == 0, "FFT length must be a power of two")  // programmer error
         guard n > 1 else { return }
         let sign: Double = inverse ? 1 : -1
-        // Twiddles e^{±2πik/n}, k < n/2, computed directly (no recurrence drift).
-        var wr = [Double](repeating: 0, count: n / 2), wi = [Double](repeating: 0, count: n / 2)
-        for k in 0..<(n / 2) {
-            let a = 2 * Double.pi * Double(k) / Double(n)
-            wr[k] = cos(a)
-            wi[k] = sign * sin(a)
-        }
+        let wr = twiddles.cos, wi = twiddles.sin
         re.withUnsafeMutableBufferPointer { R in
             im.withUnsafeMutableBufferPointer { I in
                 wr.withUnsafeBufferPointer { WR in
@@ -44,7 +57,7 @@ enum FFT {
                             while start < n {
                                 var k = 0
                                 for m in 0..<half {
-                                    let c = WR[k], s = WI[k]
+                                    let c = WR[k], s = sign * WI[k]
                                     let p = start + m, q = p + half
                                     let xr = R[q] * c - I[q] * s
                                     let xi = R[q] * s + I[q] * c
@@ -69,7 +82,8 @@ enum FFT {
     static func selfConvolve(_ x: [Double], times: Int, length: Int) -> [Double] {
         var re = x + [Double](repeating: 0, count: length - x.count)
         var im = [Double](repeating: 0, count: length)
-        transform(re: &re, im: &im, inverse: false)
+        let twiddles = Twiddles(count: length)
+        transform(re: &re, im: &im, inverse: false, twiddles: twiddles)
         let t = Double(times)
         for i in 0..<length {
             let r = (re[i] * re[i] + im[i] * im[i]).squareRoot()
@@ -79,7 +93,7 @@ enum FFT {
             re[i] = m * cos(theta)
             im[i] = m * sin(theta)
         }
-        transform(re: &re, im: &im, inverse: true)
+        transform(re: &re, im: &im, inverse: true, twiddles: twiddles)
         let scale = 1 / Double(length)
         return re.map { $0 * scale }
     }

@@ -60,11 +60,15 @@ public struct PrivacyLossPMF: Sendable, Equatable {
         var upperBound = (n - 1) * times, lowerBound = 0
         let orders = ((-20..<0).map(Double.init) + (1..<21).map(Double.init)).map { $0 / Double(n) }
         let logTail = log(2 / tailMassTruncation)
+        // log pᵢ once for the 40 log-MGF evaluations (log Σ pᵢ e^{i·order}, max-shifted).
+        let support = probs.indices.filter { probs[$0] > 0 }
+        let logP = support.map { log(probs[$0]) }
+        let index = support.map(Double.init)
         for order in orders {
             var m = -Double.infinity
-            for i in 0..<n where probs[i] > 0 { m = max(m, Double(i) * order + log(probs[i])) }
+            for k in logP.indices { m = max(m, index[k] * order + logP[k]) }
             var s = 0.0
-            for i in 0..<n where probs[i] > 0 { s += exp(Double(i) * order + log(probs[i]) - m) }
+            for k in logP.indices { s += exp(index[k] * order + logP[k] - m) }
             let logMGF = m + log(s)
             let bound = (Double(times) * logMGF + logTail) / order
             guard bound.isFinite else { continue }

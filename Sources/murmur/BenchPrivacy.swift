@@ -56,7 +56,9 @@ struct BenchPrivacy: ParsableCommand {
         var theirs: [AccountantKind: (eps: Double, seconds: Double)] = [:]
         if !options.noReference {
             options.progress("dp-accounting…")
-            let grid = AccountantKind.allCases.map { kind -> [String: Any] in
+            // Each accountant `repeats` times, like our side; the best time counts.
+            let kinds = AccountantKind.allCases.flatMap { [AccountantKind](repeating: $0, count: repeats) }
+            let grid = kinds.map { kind -> [String: Any] in
                 ["accountant": kind.rawValue, "sampling": "poisson", "noise_multiplier": noiseMultiplier,
                  "sampling_rate": samplingRate, "steps": rounds, "delta": delta]
             }
@@ -66,11 +68,14 @@ struct BenchPrivacy: ParsableCommand {
             let ref = try options.reference("dp_accounting_ref.py", [url.path])
             let eps = (ref["epsilon"] as? [NSNumber])?.map(\.doubleValue) ?? []
             let secs = (ref["seconds"] as? [NSNumber])?.map(\.doubleValue) ?? []
-            for (i, kind) in AccountantKind.allCases.enumerated() where i < eps.count && i < secs.count {
-                theirs[kind] = (eps[i], secs[i])
-                object["dp_accounting_\(kind.rawValue)_epsilon"] = eps[i]
-                object["dp_accounting_\(kind.rawValue)_seconds"] = secs[i]
-                if let o = ours[kind], o.seconds > 0 { object["ratio_vs_dp_accounting_\(kind.rawValue)"] = secs[i] / o.seconds }
+            for (i, kind) in kinds.enumerated() where i < eps.count && i < secs.count {
+                let best = min(secs[i], theirs[kind]?.seconds ?? .infinity)
+                theirs[kind] = (eps[i], best)
+            }
+            for (kind, t) in theirs {
+                object["dp_accounting_\(kind.rawValue)_epsilon"] = t.eps
+                object["dp_accounting_\(kind.rawValue)_seconds"] = t.seconds
+                if let o = ours[kind], o.seconds > 0 { object["ratio_vs_dp_accounting_\(kind.rawValue)"] = t.seconds / o.seconds }
             }
         }
         for kind in AccountantKind.allCases {

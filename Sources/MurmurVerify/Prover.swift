@@ -18,6 +18,9 @@ public struct InferenceProver {
     /// Activations committed per input (4 proof bytes each).
     public var k: Int
     public var mode: InferenceMode
+    /// Samples per forward pass on the fast path (the result does not depend on it beyond
+    /// floating-point reassociation, which verification tolerates).
+    public var batchSize: Int = 256
 
     public init(network: Network, modelCID: String, identity: Identity, k: Int = 16, mode: InferenceMode = .fast) {
         self.network = network
@@ -36,7 +39,7 @@ public struct InferenceProver {
         let classes = network.config.classCount
         var results = [Result]()
         results.reserveCapacity(count)
-        let chunk = 256
+        let chunk = max(1, batchSize)
         var start = 0
         while start < count {
             let n = min(chunk, count - start)

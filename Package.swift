@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "MurmurML", targets: ["MurmurML"]),
         .library(name: "MurmurPrivacy", targets: ["MurmurPrivacy"]),
         .library(name: "MurmurFL", targets: ["MurmurFL"]),
+        .library(name: "MurmurVerify", targets: ["MurmurVerify"]),
         .executable(name: "murmur", targets: ["murmur"]),
     ],
     dependencies: [
@@ -34,10 +35,14 @@ let package = Package(
             name: "MurmurFL",
             dependencies: ["MurmurML", "MurmurCore", "MurmurPrivacy", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(
+            name: "MurmurVerify",
+            dependencies: ["MurmurML", "MurmurCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .executableTarget(
             name: "murmur",
             dependencies: [
-                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy",
+                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -46,6 +51,7 @@ let package = Package(
         .testTarget(name: "MurmurMLTests", dependencies: ["MurmurML"]),
         .testTarget(name: "MurmurPrivacyTests", dependencies: ["MurmurPrivacy"]),
         .testTarget(name: "MurmurFLTests", dependencies: ["MurmurFL", "MurmurML"]),
+        .testTarget(name: "MurmurVerifyTests", dependencies: ["MurmurVerify", "MurmurML"]),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
         .testTarget(name: "MurmurCLITests", dependencies: ["murmur"]),
     ],

@@ -58,10 +58,11 @@ public struct InferenceProver {
                     } else {
                         (out, act) = try ExactInference.run(network, input: x)
                     }
-                    let proof = act.withUnsafeBufferPointer { ActivationProof.commit($0, k: k) }
+                    let proof = act.withUnsafeBufferPointer { ActivationProof.commit($0, k: k) }.bytes(width: act.count)
                     let label = argmax(out)
-                    var nonce = ""
-                    for _ in 0..<2 { nonce += String(format: "%016llx", nonces.next()) }
+                    var nonceBytes = [UInt8]()
+                    for _ in 0..<2 { withUnsafeBytes(of: nonces.next()) { nonceBytes += $0 } }
+                    let nonce = hex(nonceBytes)
                     var r = Receipt(model: modelCID, inputDigest: Receipt.digest(of: x), output: out, label: label,
                                     proof: proof, mode: mode, device: "", timestamp: now, nonce: nonce)
                     try r.sign(with: identity)

@@ -32,7 +32,8 @@ public struct Receipt: Sendable, Equatable {
     public var output: [Float]
     /// argmax of the output.
     public var label: Int
-    public var proof: ActivationProof
+    /// The activation proof's wire bytes (decoded against the model's layer width when verified).
+    public var proof: [UInt8]
     public var mode: InferenceMode
     /// The device's libp2p peer id (it inlines the Ed25519 key).
     public var device: String
@@ -46,7 +47,7 @@ public struct Receipt: Sendable, Equatable {
     public static func digest(of input: UnsafeBufferPointer<Float>) -> String {
         var h = SHA256()
         for v in input { withUnsafeBytes(of: v.bitPattern.littleEndian) { h.update(bufferPointer: $0) } }
-        return h.finalize().map { String(format: "%02x", $0) }.joined()
+        return hex(Array(h.finalize()))
     }
 
     /// The JSON object without the signature (what is signed).
@@ -57,7 +58,7 @@ public struct Receipt: Sendable, Equatable {
             "input": .string(inputDigest),
             "output": .array(output.map { .string(String($0)) }),
             "label": .integer(Int64(label)),
-            "proof": .string(Data(proof.bytes).base64EncodedString()),
+            "proof": .string(Data(proof).base64EncodedString()),
             "mode": .string(mode.rawValue),
             "device": .string(device),
             "timestamp": .integer(timestamp),
@@ -87,7 +88,7 @@ public struct Receipt: Sendable, Equatable {
         return key.verify(signature: signature, for: signedBytes)
     }
 
-    public init(model: String, inputDigest: String, output: [Float], label: Int, proof: ActivationProof,
+    public init(model: String, inputDigest: String, output: [Float], label: Int, proof: [UInt8],
                 mode: InferenceMode, device: String, timestamp: Int64, nonce: String, signature: [UInt8] = []) {
         self.model = model
         self.inputDigest = inputDigest
@@ -139,7 +140,10 @@ public struct Receipt: Sendable, Equatable {
         guard label >= 0, label < output.count else { throw .malformed("label \(label) out of range") }
         self.label = Int(label)
         guard let proofData = Data(base64Encoded: try string("proof")) else { throw .malformedProof("not base64") }
-        proof = try ActivationProof(bytes: [UInt8](proofData), maxBytes: Self.maxProofBytes)
+        guard !proofData.isEmpty, proofData.count % 4 == 0, proofData.count <= Self.maxProofBytes else {
+            throw .malformedProof("proof is \(proofData.count) bytes; expected a positive multiple of 4, at most \(Self.maxProofBytes)")
+        }
+        proof = [UInt8](proofData)
         guard let mode = InferenceMode(rawValue: try string("mode")) else { throw .malformed("mode must be 'fast' or 'exact'") }
         self.mode = mode
         device = try string("device")
@@ -152,4 +156,16 @@ public struct Receipt: Sendable, Equatable {
         }
         signature = [UInt8](sig)
     }
+}
+
+/// Lower-case hex of `bytes`.
+func hex(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out = [UInt8]()
+    out.reserveCapacity(2 * bytes.count)
+    for b in bytes {
+        out.append(digits[Int(b >> 4)])
+        out.append(digits[Int(b & 15)])
+    }
+    return String(decoding: out, as: UTF8.self)
 }

@@ -50,11 +50,12 @@ public struct ReceiptVerifier {
         guard maxErr <= (r.mode == .exact ? 0 : thresholds.maxOutputError) else { throw .outputMismatch(maxError: maxErr) }
         let actual = argmax(logits)
         guard r.label == actual else { throw .labelMismatch(claimed: r.label, actual: actual) }
-        let cmp = hidden.withUnsafeBufferPointer { r.proof.compare(with: $0) }
+        let proof = try ActivationProof(bytes: r.proof, width: hidden.count, maxBytes: Receipt.maxProofBytes)
+        let cmp = hidden.withUnsafeBufferPointer { proof.compare(with: $0, tieTolerance: r.mode == .exact ? 0 : 1e-4) }
         let tolerance = r.mode == .exact ? 0 : thresholds.maxRelativeError
         let allowed = r.mode == .exact ? 0 : thresholds.maxOutliers
         let outliers = cmp.outliers(tolerance: tolerance)
-        guard outliers <= allowed, cmp.checked == min(r.proof.k, hidden.count) else {
+        guard outliers <= allowed, cmp.checked == cmp.expected else {
             throw .proofMismatch(outliers: outliers, maxRelativeError: cmp.maxRelativeError)
         }
     }

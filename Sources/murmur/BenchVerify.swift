@@ -29,68 +29,110 @@ struct BenchVerify: AsyncParsableCommand {
     func run() async throws {
         let sim = try Simulation(config: SimulationConfig())
         let trained = try await sim.run()
-        let network = try Network(config: trained.model, parameters: trained.parameters)
-        let cid = try ModelArtifact(network: network).manifest.cid().description
-        let all = Digits.load()
-        let n = all.count, d = all.featureCount
-        let inputs = all.features
-        func input(_ i: Int) -> [Float] { Array(inputs[(i * d)..<((i + 1) * d)]) }
-        var idRNG = SeededRNG(seed: 99)
-        let device = Identity(deterministic: &idRNG)
-        var nonceRNG = SeededRNG(seed: 7)
-        func log(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
-
-        // 1. Honest variants.
-        var honest = 0, falseRejects = 0
-        var variants = [String]()
-        for kernel in GEMM.availableKernels {
-            GEMM.useKernel(kernel)
-            for threads in [1, 2] {
-                GEMM.maxThreads = threads
-                for batch in [1, 7, 32, 256] {
-                    var prover = InferenceProver(network: network, modelCID: cid, identity: device, k: k)
-                    prover.batchSize = batch
-                    let rs = try prover.run(features: inputs, count: n, nonces: &nonceRNG)
-                    GEMM.useKernel(nil)
-                    GEMM.maxThreads = 2
-                    var verifier = ReceiptVerifier(models: [cid: network])
-                    for (i, r) in rs.enumerated() {
-                        honest += 1
-                        do { try verifier.verify(r.receipt, input: input(i)) } catch {
-                            falseRejects += 1
-                            if falseRejects <= 5 { log("false reject (\(kernel), \(threads)t, batch \(batch), #\(i)): \(error)") }
-                        }
-                    }
-                    GEMM.useKernel(kernel)
-                    GEMM.maxThreads = threads
-                    variants.append("\(kernel)/\(threads)t/b\(batch)")
-                }
-            }
-            log("honest receipts so far: \(honest), false rejects: \(falseRejects)")
-        }
-        GEMM.useKernel(nil)
-        GEMM.maxThreads = 2
-
-        // 2. Tamper classes (each receipt correctly signed by the device, fresh nonce).
-        func detectionRate(_ receipts: [Receipt]) -> Double {
-            var verifier = ReceiptVerifier(models: [cid: network])
-            var caught = 0
-            for (i, r) in receipts.enumerated() {
-                do { try verifier.verify(r, input: input(i)) } catch { caught += 1 }
-            }
-            return Double(caught) / Double(receipts.count)
-        }
-        func receipts(from net: Network, features: [Float]) throws -> [Receipt] {
-            try InferenceProver(network: net, modelCID: cid, identity: device, k: k)
-                .run(features: features, count: n, nonces: &nonceRNG).map(\.receipt)
-        }
-        var detection = [String: Double]()
-        // Another model: same architecture, trained from another seed.
         var otherConfig = SimulationConfig()
         otherConfig.seed = 4242
         let other = try await Simulation(config: otherConfig).run()
-        detection["another_model"] = detectionRate(try receipts(from: try Network(config: other.model, parameters: other.parameters), features: inputs))
-        // Another input: computed on sample (i + 1) mod n, claimed for sample i.
+        var bench = try VerifyBenchmark(
+            network: try Network(config: trained.model, parameters: trained.parameters),
+            otherModel: try Network(config: other.model, parameters: other.parameters), k: k)
+        let honest = try bench.honestVariants()
+        let detection = try bench.tamperDetection()
+        let speed = try bench.speed()
+        var obj: [String: Any] = [
+            "benchmark": "verify", "model": bench.cid, "gemm_kernels": GEMM.availableKernels, "variants": honest.variants,
+            "honest_receipts": honest.receipts, "false_rejects": honest.falseRejects, "proof_bytes": 4 * k,
+        ]
+        for (key, v) in speed { obj[key] = v }
+        for (key, v) in detection { obj["detection_\(key)"] = v }
+        if json {
+            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
+        print("honest receipts: \(honest.receipts) over \(honest.variants) variants (kernels \(GEMM.availableKernels.joined(separator: ", ")) × 1,2 threads × batch 1,7,32,256); false rejects: \(honest.falseRejects)")
+        print("detection: " + detection.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f %%", $0.value * 100))" }.joined(separator: ", "))
+        print(String(format: "proof: %d bytes per input; generation %.2f %% of batched inference time", 4 * k, 100 * (speed["proof_overhead_share_of_inference"] ?? 0)))
+        print(String(format: "receipts signed/s %.0f, verified/s %.0f; verification costs %.1f× a batched inference, %.1f× a single one",
+                     speed["receipts_signed_per_second"] ?? 0, speed["receipts_verified_per_second"] ?? 0,
+                     speed["verify_cost_vs_batched_inference"] ?? 0, speed["verify_cost_vs_single_inference"] ?? 0))
+        print(String(format: "exact path: %.1f× the fast single-sample path", speed["exact_cost_vs_fast_single"] ?? 0))
+    }
+}
+
+/// The measurements behind `murmur bench verify`, one method per part.
+struct VerifyBenchmark {
+    let network: Network
+    let otherModel: Network
+    let cid: String
+    let k: Int
+    let inputs: [Float]
+    let n: Int
+    let d: Int
+    let device: Identity
+    var nonceRNG = SeededRNG(seed: 7)
+
+    init(network: Network, otherModel: Network, k: Int) throws {
+        self.network = network
+        self.otherModel = otherModel
+        self.k = k
+        cid = try ModelArtifact(network: network).manifest.cid().description
+        let all = Digits.load()
+        inputs = all.features
+        n = all.count
+        d = all.featureCount
+        var idRNG = SeededRNG(seed: 99)
+        device = Identity(deterministic: &idRNG)
+    }
+
+    func input(_ i: Int) -> [Float] { Array(inputs[(i * d)..<((i + 1) * d)]) }
+
+    func log(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+
+    mutating func receipts(from net: Network, features: [Float], batch: Int = 256) throws -> [Receipt] {
+        var prover = InferenceProver(network: net, modelCID: cid, identity: device, k: k)
+        prover.batchSize = batch
+        return try prover.run(features: features, count: n, nonces: &nonceRNG).map(\.receipt)
+    }
+
+    /// Rejections among `receipts` verified by a fresh verifier on the default kernel.
+    func rejections(_ receipts: [Receipt]) -> Int {
+        var verifier = ReceiptVerifier(models: [cid: network])
+        var rejected = 0
+        for (i, r) in receipts.enumerated() {
+            do { try verifier.verify(r, input: input(i)) } catch {
+                rejected += 1
+            }
+        }
+        return rejected
+    }
+
+    /// Receipts issued under every kernel × thread count × batch size, verified on the default.
+    mutating func honestVariants() throws -> (receipts: Int, falseRejects: Int, variants: Int) {
+        var total = 0, rejected = 0, variants = 0
+        for kernel in GEMM.availableKernels {
+            for threads in [1, 2] {
+                for batch in [1, 7, 32, 256] {
+                    GEMM.useKernel(kernel)
+                    GEMM.maxThreads = threads
+                    let rs = try receipts(from: network, features: inputs, batch: batch)
+                    GEMM.useKernel(nil)
+                    GEMM.maxThreads = 2
+                    let r = rejections(rs)
+                    if r > 0 { log("false rejects: \(r) under \(kernel), \(threads) thread(s), batch \(batch)") }
+                    total += rs.count
+                    rejected += r
+                    variants += 1
+                }
+            }
+            log("honest receipts so far: \(total), false rejects: \(rejected)")
+        }
+        return (total, rejected, variants)
+    }
+
+    /// Detection rate per tamper class; every tampered receipt is correctly signed and fresh.
+    mutating func tamperDetection() throws -> [String: Double] {
+        var detection = [String: Double]()
+        let count = Double(n)
+        detection["another_model"] = Double(rejections(try receipts(from: otherModel, features: inputs))) / count
         var shifted = [Float]()
         for i in 0..<n { shifted += input((i + 1) % n) }
         var swapped = try receipts(from: network, features: shifted)
@@ -98,25 +140,22 @@ struct BenchVerify: AsyncParsableCommand {
             swapped[i].inputDigest = input(i).withUnsafeBufferPointer { Receipt.digest(of: $0) }
             try swapped[i].sign(with: device)
         }
-        detection["another_input"] = detectionRate(swapped)
-        // One weight changed by 1 %: ten tampered models, each one random weight × 1.01.
+        detection["another_input"] = Double(rejections(swapped)) / count
         var wRNG = SeededRNG(seed: 5)
-        var perReceipt = [Double]()
-        var perModelCaught = 0
+        var perReceipt = 0.0
+        var modelsCaught = 0
         for _ in 0..<10 {
             var p = network.parameters
             let j = Int(wRNG.next() % UInt64(p.count))
             p[j] *= 1.01
-            let rate = detectionRate(try receipts(from: try Network(config: network.config, parameters: p), features: inputs))
-            perReceipt.append(rate)
-            if rate > 0 { perModelCaught += 1 }
+            let r = rejections(try receipts(from: try Network(config: network.config, parameters: p), features: inputs))
+            perReceipt += Double(r) / count / 10
+            if r > 0 { modelsCaught += 1 }
         }
-        detection["one_weight_1pct_per_receipt"] = perReceipt.reduce(0, +) / Double(perReceipt.count)
-        detection["one_weight_1pct_per_model"] = Double(perModelCaught) / 10
-        // Float16 weights.
+        detection["one_weight_1pct_per_receipt"] = perReceipt
+        detection["one_weight_1pct_per_model"] = Double(modelsCaught) / 10
         let half = network.parameters.map { Float(Float16($0)) }
-        detection["float16_weights"] = detectionRate(try receipts(from: try Network(config: network.config, parameters: half), features: inputs))
-        // Forged output: the top two logits swapped (the label follows), re-signed.
+        detection["float16_weights"] = Double(rejections(try receipts(from: try Network(config: network.config, parameters: half), features: inputs))) / count
         var forged = try receipts(from: network, features: inputs)
         for i in 0..<n {
             var o = forged[i].output
@@ -128,78 +167,52 @@ struct BenchVerify: AsyncParsableCommand {
             forged[i].label = b
             try forged[i].sign(with: device)
         }
-        detection["forged_output"] = detectionRate(forged)
-        log("detection: \(detection)")
+        detection["forged_output"] = Double(rejections(forged)) / count
+        return detection
+    }
 
-        // 3. Speed.
-        func time(_ body: () throws -> Void) rethrows -> Double {
-            let t = Date()
-            try body()
-            return Date().timeIntervalSince(t)
-        }
+    /// Seconds per sample of each path, as rates and ratios.
+    mutating func speed() throws -> [String: Double] {
         let reps = 5
-        var hiddenAll = [Float](), width = 0
-        let inferSeconds = time {
-            for _ in 0..<reps {
-                for start in stride(from: 0, to: n, by: 256) {
-                    let m = min(256, n - start)
-                    inputs.withUnsafeBufferPointer { all in
-                        let r = network.inference(features: UnsafeBufferPointer(rebasing: all[(start * d)..<((start + m) * d)]), batch: m)
-                        if start == 0 { width = r.width }
-                        if hiddenAll.count < n * r.width { hiddenAll += r.penultimate }
-                    }
-                }
+        var hidden = [Float]()
+        var width = 0
+        var t = Date()
+        for rep in 0..<reps {
+            for start in stride(from: 0, to: n, by: 256) {
+                let m = min(256, n - start)
+                let r = inputs.withUnsafeBufferPointer { network.inference(features: UnsafeBufferPointer(rebasing: $0[(start * d)..<((start + m) * d)]), batch: m) }
+                width = r.width
+                if rep == 0 { hidden += r.penultimate }
             }
-        } / Double(reps * n)
-        var sink = 0
-        let proofSeconds = time {
-            for _ in 0..<reps {
-                for i in 0..<n {
-                    hiddenAll.withUnsafeBufferPointer { h in
-                        sink &+= Int(ActivationProof.commit(UnsafeBufferPointer(rebasing: h[(i * width)..<((i + 1) * width)]), k: k).coefficients[0])
-                    }
-                }
-            }
-        } / Double(reps * n)
-        var signed = [InferenceProver.Result]()
-        let signSeconds = try time {
-            signed = try InferenceProver(network: network, modelCID: cid, identity: device, k: k).run(features: inputs, count: n, nonces: &nonceRNG)
-        } / Double(n)
-        var verifier = ReceiptVerifier(models: [cid: network])
-        let verifySeconds = try time {
-            for (i, r) in signed.enumerated() { try verifier.verify(r.receipt, input: input(i)) }
-        } / Double(n)
-        let fastOneSeconds = time {
-            for i in 0..<n { _ = input(i).withUnsafeBufferPointer { network.inference(features: $0, batch: 1) } }
-        } / Double(n)
-        let exactSeconds = try time {
-            for i in 0..<n { _ = try input(i).withUnsafeBufferPointer { try ExactInference.run(network, input: $0) } }
-        } / Double(n)
-
-        let proofBytes = 4 * k
-        var obj: [String: Any] = [
-            "benchmark": "verify", "model": cid, "gemm_kernels": GEMM.availableKernels, "variants": variants.count,
-            "honest_receipts": honest, "false_rejects": falseRejects, "proof_bytes": proofBytes,
-            "receipts_signed_per_second": 1 / signSeconds, "receipts_verified_per_second": 1 / verifySeconds,
-            "inference_samples_per_second": 1 / inferSeconds,
-            "proof_overhead_share_of_inference": proofSeconds / inferSeconds,
-            "verify_cost_vs_batched_inference": verifySeconds / inferSeconds,
-            "verify_cost_vs_single_inference": verifySeconds / fastOneSeconds,
-            "exact_cost_vs_fast_single": exactSeconds / fastOneSeconds,
-        ]
-        for (key, v) in detection { obj["detection_\(key)"] = v }
-        if sink == 42 { obj["sink"] = sink }  // keeps the proof loop from being optimised away
-        let table = [
-            "honest receipts: \(honest) over \(variants.count) variants (kernels \(GEMM.availableKernels.joined(separator: ", ")) × 1,2 threads × batch 1,7,32,256); false rejects: \(falseRejects)",
-            "detection: " + detection.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f %%", $0.value * 100))" }.joined(separator: ", "),
-            "proof: \(proofBytes) bytes per input; generation \(String(format: "%.2f %%", 100 * proofSeconds / inferSeconds)) of batched inference time",
-            String(format: "receipts signed/s %.0f, verified/s %.0f; verification costs %.1f× a batched inference, %.1f× a single one", 1 / signSeconds, 1 / verifySeconds, verifySeconds / inferSeconds, verifySeconds / fastOneSeconds),
-            String(format: "exact path: %.1f× the fast single-sample path", exactSeconds / fastOneSeconds),
-        ]
-        if json {
-            print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
-        } else {
-            table.forEach { print($0) }
         }
+        let infer = Date().timeIntervalSince(t) / Double(reps * n)
+        var sink: UInt32 = 0
+        t = Date()
+        for _ in 0..<reps {
+            for i in 0..<n {
+                let proof = hidden.withUnsafeBufferPointer { ActivationProof.commit(UnsafeBufferPointer(rebasing: $0[(i * width)..<((i + 1) * width)]), k: k) }
+                sink &+= proof.entries[0].bits
+            }
+        }
+        let proofTime = Date().timeIntervalSince(t) / Double(reps * n)
+        t = Date()
+        let rs = try receipts(from: network, features: inputs)
+        let sign = Date().timeIntervalSince(t) / Double(n)
+        t = Date()
+        let rejected = rejections(rs)
+        let verify = Date().timeIntervalSince(t) / Double(n)
+        t = Date()
+        for i in 0..<n { _ = input(i).withUnsafeBufferPointer { network.inference(features: $0, batch: 1) } }
+        let single = Date().timeIntervalSince(t) / Double(n)
+        t = Date()
+        for i in 0..<n { _ = try input(i).withUnsafeBufferPointer { try ExactInference.run(network, input: $0) } }
+        let exact = Date().timeIntervalSince(t) / Double(n)
+        if rejected > 0 || sink == 1 { log("note: \(rejected) rejections in the timing run") }
+        return [
+            "inference_samples_per_second": 1 / infer, "proof_overhead_share_of_inference": proofTime / infer,
+            "receipts_signed_per_second": 1 / sign, "receipts_verified_per_second": 1 / verify,
+            "verify_cost_vs_batched_inference": verify / infer, "verify_cost_vs_single_inference": verify / single,
+            "exact_cost_vs_fast_single": exact / single,
+        ]
     }
 }

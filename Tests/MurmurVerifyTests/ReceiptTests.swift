@@ -43,7 +43,7 @@ struct Fixture {
         for mode in [InferenceMode.fast, .exact] {
             var v = f.verifier()
             for (i, r) in try f.receipts(mode: mode).enumerated() {
-                #expect(r.proof.bytes.count == 64)
+                #expect(r.proof.count == 64)
                 let parsed = try Receipt(jsonLine: r.jsonLine)
                 #expect(parsed == r)
                 #expect(throws: Never.self) { try v.verify(parsed, input: f.input(i)) }
@@ -103,6 +103,16 @@ struct Fixture {
         #expect { try v2.verify(rs[0], input: f.input(0)) } throws: { ($0 as? RejectionReason)?.code == "replayed_nonce" }
     }
 
+    /// A proof whose indices are out of order or outside the layer is a typed rejection.
+    @Test func malformedProofEntries() throws {
+        let f = try Fixture(count: 1)
+        var r = try f.receipts()[0]
+        r.proof[4] = r.proof[0]  // entry 1's index equals entry 0's: not increasing
+        try r.sign(with: f.device)
+        var v = f.verifier()
+        #expect { try v.verify(r, input: f.input(0)) } throws: { ($0 as? RejectionReason)?.code == "malformed_proof" }
+    }
+
     @Test func malformedLinesAreTypedErrors() throws {
         let f = try Fixture(count: 1)
         let line = try f.receipts()[0].jsonLine
@@ -119,8 +129,8 @@ struct Fixture {
         }
         // Truncated and oversized proofs.
         let r = try f.receipts()[0]
-        for bytes in [[UInt8](r.proof.bytes.prefix(6)), [UInt8](repeating: 1, count: 400), []] {
-            let bad = line.replacingOccurrences(of: Data(r.proof.bytes).base64EncodedString(), with: Data(bytes).base64EncodedString())
+        for bytes in [[UInt8](r.proof.prefix(6)), [UInt8](repeating: 1, count: 400), []] {
+            let bad = line.replacingOccurrences(of: Data(r.proof).base64EncodedString(), with: Data(bytes).base64EncodedString())
             #expect { _ = try Receipt(jsonLine: bad) } throws: { ($0 as? RejectionReason)?.code == "malformed_proof" }
         }
     }

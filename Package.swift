@@ -10,12 +10,17 @@ let package = Package(
         .library(name: "MurmurTensor", targets: ["MurmurTensor"]),
         .library(name: "MurmurML", targets: ["MurmurML"]),
         .library(name: "MurmurFL", targets: ["MurmurFL"]),
+        .library(name: "MurmurLog", targets: ["MurmurLog"]),
+        .library(name: "MurmurLogHTTP", targets: ["MurmurLogHTTP"]),
         .executable(name: "murmur", targets: ["murmur"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // SQLite for the log's tiles (synchronous API, WAL, explicit transactions); needs libsqlite3-dev.
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // C micro-kernels compiled per function for AVX2+FMA and chosen at run time
@@ -31,10 +36,24 @@ let package = Package(
             name: "MurmurFL",
             dependencies: ["MurmurML", "MurmurCore", .product(name: "Logging", package: "swift-log")]
         ),
+        // RFC 9162 Merkle log: tiles, proofs, signed-note checkpoints, witnesses (docs/log.md).
+        .target(
+            name: "MurmurLog",
+            dependencies: [
+                "MurmurCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // The C2SP tlog-tiles read API and tlog-witness add-checkpoint over HTTP (Hummingbird).
+        .target(
+            name: "MurmurLogHTTP",
+            dependencies: ["MurmurLog", .product(name: "Hummingbird", package: "hummingbird")]
+        ),
         .executableTarget(
             name: "murmur",
             dependencies: [
-                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL",
+                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurLog", "MurmurLogHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,6 +61,12 @@ let package = Package(
         .testTarget(name: "MurmurTensorTests", dependencies: ["MurmurTensor"]),
         .testTarget(name: "MurmurMLTests", dependencies: ["MurmurML"]),
         .testTarget(name: "MurmurFLTests", dependencies: ["MurmurFL", "MurmurML"]),
+        // Depends on `murmur` so the crash-safety test can SIGKILL a real appending process.
+        .testTarget(
+            name: "MurmurLogTests",
+            dependencies: ["MurmurLog", "MurmurLogHTTP", "murmur"],
+            resources: [.copy("Data")]
+        ),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
         .testTarget(name: "MurmurCLITests", dependencies: ["murmur"]),
     ],

@@ -87,7 +87,7 @@ func runProcess(_ executable: String, _ arguments: [String], echo: Bool) throws 
     p.arguments = arguments
     let out = Pipe()
     let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("murmur-\(UUID().uuidString).stderr")
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     defer { try? FileManager.default.removeItem(at: errURL) }
     let errFile = try FileHandle(forWritingTo: errURL)
     defer { try? errFile.close() }

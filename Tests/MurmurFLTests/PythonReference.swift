@@ -26,7 +26,7 @@ enum PythonReference {
         p.arguments = [repoRoot.appendingPathComponent("scripts/reference/\(script)").path] + arguments
         let out = Pipe()
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("murmur-ref-\(UUID().uuidString).stderr")
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errURL) }
         let errFile = try FileHandle(forWritingTo: errURL)
         defer { try? errFile.close() }

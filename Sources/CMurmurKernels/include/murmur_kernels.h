@@ -1,5 +1,60 @@
 #ifndef MURMUR_KERNELS_H
 #define MURMUR_KERNELS_H
-/* Placeholder; the AVX2/FMA GEMM micro-kernels are declared here. */
+/*
+ * CMurmurKernels: the packed, cache-blocked single-precision GEMM behind MurmurTensor's
+ * `GEMM.sgemm` (design in docs/gemm.md).
+ *
+ * The same BLIS-style driver (Van Zee & van de Geijn, "BLIS: A Framework for Rapidly
+ * Instantiating BLAS Functionality", ACM TOMS 41(3), 2015; Goto & van de Geijn, "Anatomy of
+ * High-Performance Matrix Multiplication", ACM TOMS 34(3), 2008) is compiled once per
+ * instruction set, each copy with a per-function `target` attribute, so the package needs no
+ * compiler flags; `murmur_gemm_best_kernel` picks one at run time.
+ */
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of this kernel library; bumped when results change bit-wise. */
 int murmur_kernels_version(void);
+
+/* The micro-kernel families. Values are stable (used from Swift). */
+typedef enum {
+    MURMUR_GEMM_PORTABLE = 0, /* plain C vectors, baseline ISA (SSE2 on x86-64, NEON on arm64) */
+    MURMUR_GEMM_AVX2 = 1,     /* x86-64 AVX2 + FMA, 6x16 micro-tile */
+    MURMUR_GEMM_AVX512 = 2    /* x86-64 AVX-512F, 12x32 micro-tile */
+} murmur_gemm_kernel;
+
+/* The kernel to use on this CPU: AVX-512 on Intel CPUs that have it, else AVX2+FMA when
+ * present, else portable (__builtin_cpu_supports / __builtin_cpu_is; see kernels.c). */
+murmur_gemm_kernel murmur_gemm_best_kernel(void);
+
+/* 1 if `kernel` can run on this CPU, else 0. */
+int murmur_gemm_kernel_available(murmur_gemm_kernel kernel);
+
+/* Rows (MR) and columns (NR) of `kernel`'s register tile; thread splits align to these. */
+int murmur_gemm_kernel_mr(murmur_gemm_kernel kernel);
+int murmur_gemm_kernel_nr(murmur_gemm_kernel kernel);
+
+/*
+ * Row-major C[m x n] <- alpha * op(A)[m x k] * op(B)[k x n] + beta * C with `kernel`, on the
+ * calling thread. op(X) is X, or X^T when trans_x != 0; lda/ldb/ldc are row strides of the
+ * arrays as stored. beta == 0 never reads C. Sums over k run in a fixed order, so results do
+ * not depend on how a caller splits C into row or column blocks. Packing buffers are cached
+ * per thread (no allocation after the first call of a given size on a thread).
+ * An unavailable `kernel` falls back to MURMUR_GEMM_PORTABLE.
+ */
+void murmur_sgemm(murmur_gemm_kernel kernel, int trans_a, int trans_b,
+                  ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                  const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                  float beta, float *c, ptrdiff_t ldc);
+
+/* Maximum threads GEMM may use (>= 1); an atomic, so safe to read and set from any thread. */
+int murmur_gemm_max_threads(void);
+void murmur_gemm_set_max_threads(int threads);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

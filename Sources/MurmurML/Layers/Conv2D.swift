@@ -37,6 +37,24 @@ struct Conv2D: Layer {
     let kernel: Int
     let padding: Int
     let inputLayout: PlanarLayout
+    /// `Conv2D.paddingMasks` for this geometry (used when the output keeps the input size).
+    let paddingMasks: [UInt32]
+    /// Planes per tile of `paddingMasks`.
+    let maskPlanes: Int
+
+    init(inChannels: Int, outChannels: Int, height: Int, width: Int, kernel: Int, padding: Int, inputLayout: PlanarLayout) {
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.height = height
+        self.width = width
+        self.kernel = kernel
+        self.padding = padding
+        self.inputLayout = inputLayout
+        let keepsSize = kernel == 2 * padding + 1
+        maskPlanes = Self.maskPlanes(height: height, width: width)
+        paddingMasks = keepsSize
+            ? Self.paddingMasks(height: height, width: width, kernel: kernel, padding: padding, planes: maskPlanes) : []
+    }
 
     var outHeight: Int { height + 2 * padding - kernel + 1 }
     var outWidth: Int { width + 2 * padding - kernel + 1 }
@@ -84,69 +102,5 @@ struct Conv2D: Layer {
         GEMM.sgemm(transA: true, transB: false, m: patch, n: n, k: outChannels, alpha: 1,
                    a: parameters, lda: patch, b: outputGradient, ldb: n, beta: 0, c: dcol, ldc: n)
         col2im(dcol, into: dx, batch: batch)
-    }
-
-    /// The input columns [ox0, ox1) that read inside the image for kernel column `kx`.
-    @inline(__always)
-    private func validColumns(_ kx: Int) -> (Int, Int) {
-        (max(0, padding - kx), min(outWidth, width + padding - kx))
-    }
-
-    /// col[(c·k + ky)·k + kx, (b·oh + oy)·ow + ox] ← x[b, c, oy + ky − p, ox + kx − p] (0 outside).
-    func im2col(_ x: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>, batch: Int) {
-        let (sampleStride, channelStride) = inputLayout.strides(channels: inChannels, plane: height * width, batch: batch)
-        let ohw = outHeight * outWidth, n = batch * ohw
-        for c in 0..<inChannels {
-            for ky in 0..<kernel {
-                for kx in 0..<kernel {
-                    let row = col + ((c * kernel + ky) * kernel + kx) * n
-                    let (x0, x1) = validColumns(kx)
-                    let shift = kx - padding
-                    for b in 0..<batch {
-                        let plane = x + b * sampleStride + c * channelStride
-                        for oy in 0..<outHeight {
-                            let dst = row + b * ohw + oy * outWidth
-                            let iy = oy + ky - padding
-                            guard iy >= 0, iy < height, x0 < x1 else {
-                                for ox in 0..<outWidth { dst[ox] = 0 }
-                                continue
-                            }
-                            let base = iy * width + shift
-                            for ox in 0..<x0 { dst[ox] = 0 }
-                            for ox in x0..<x1 { dst[ox] = plane[base + ox] }
-                            for ox in x1..<outWidth { dst[ox] = 0 }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// The adjoint of `im2col`: dx ← 0, then dx[b, c, iy, ix] += dcol[…] over every patch
-    /// position that read (iy, ix).
-    func col2im(_ dcol: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, batch: Int) {
-        let (sampleStride, channelStride) = inputLayout.strides(channels: inChannels, plane: height * width, batch: batch)
-        Kernels.zero(dx, batch * inputSize)
-        let ohw = outHeight * outWidth, n = batch * ohw
-        for c in 0..<inChannels {
-            for ky in 0..<kernel {
-                for kx in 0..<kernel {
-                    let row = dcol + ((c * kernel + ky) * kernel + kx) * n
-                    let (x0, x1) = validColumns(kx)
-                    guard x0 < x1 else { continue }
-                    let shift = kx - padding
-                    for b in 0..<batch {
-                        let plane = dx + b * sampleStride + c * channelStride
-                        for oy in 0..<outHeight {
-                            let iy = oy + ky - padding
-                            guard iy >= 0, iy < height else { continue }
-                            let src = row + b * ohw + oy * outWidth
-                            let base = iy * width + shift
-                            for ox in x0..<x1 { plane[base + ox] += src[ox] }
-                        }
-                    }
-                }
-            }
-        }
     }
 }

@@ -19,28 +19,32 @@ struct MaxPool2D: Layer {
     func forward(batch: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                  parameters: UnsafePointer<Float>, scratch: LayerScratch) {
         let planes = batch * channels, hw = height * width, ohw = outHeight * outWidth
-        let lanes = SIMD4<Int32>(0, 2, 4, 6)
+        let w = Int32(truncatingIfNeeded: width)
         for p in 0..<planes {
             let src = input + p * hw, dst = output + p * ohw, arg = scratch.indices + p * ohw
-            for oy in 0..<outHeight {
+            var oy = 0
+            // 4-wide planes (e.g. 8×8 images after one pooling): two row pairs give four windows
+            // whose outputs are contiguous.
+            if width == 4 {
+                while oy + 2 <= outHeight {
+                    let top = 2 * oy * width
+                    let a = SIMD8(lowHalf: Self.load4(src + top), highHalf: Self.load4(src + top + 2 * width))
+                    let c = SIMD8(lowHalf: Self.load4(src + top + width), highHalf: Self.load4(src + top + 3 * width))
+                    let first = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: top)) &+ SIMD4(0, 2, 2 * w, 2 * w + 2)
+                    Self.pool4(a, c, first: first, width: w, into: dst + oy * outWidth, arg + oy * outWidth)
+                    oy += 2
+                }
+            }
+            while oy < outHeight {
                 let top = 2 * oy * width
                 let out = dst + oy * outWidth, outArg = arg + oy * outWidth
                 var ox = 0
-                // Four windows at a time: deinterleave 8 columns of both rows into even/odd.
+                // Four windows at a time from 8 columns of both rows.
                 while ox + 4 <= outWidth {
                     let i0 = top + 2 * ox
-                    let a = Kernels.load(src + i0), c = Kernels.load(src + i0 + width)
-                    let first = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: i0)) &+ lanes
-                    let topWins = Self.beats(a.oddHalf, a.evenHalf)
-                    let upper = a.evenHalf.replacing(with: a.oddHalf, where: topWins)
-                    let upperAt = first.replacing(with: first &+ 1, where: topWins)
-                    let bottomWins = Self.beats(c.oddHalf, c.evenHalf)
-                    let lower = c.evenHalf.replacing(with: c.oddHalf, where: bottomWins)
-                    let lowerAt = (first &+ Int32(truncatingIfNeeded: width)).replacing(
-                        with: first &+ Int32(truncatingIfNeeded: width + 1), where: bottomWins)
-                    let down = Self.beats(lower, upper)
-                    UnsafeMutableRawPointer(out + ox).storeBytes(of: upper.replacing(with: lower, where: down), as: SIMD4<Float>.self)
-                    UnsafeMutableRawPointer(outArg + ox).storeBytes(of: upperAt.replacing(with: lowerAt, where: down), as: SIMD4<Int32>.self)
+                    let first = SIMD4<Int32>(repeating: Int32(truncatingIfNeeded: i0)) &+ SIMD4(0, 2, 4, 6)
+                    Self.pool4(Kernels.load(src + i0), Kernels.load(src + i0 + width), first: first, width: w,
+                               into: out + ox, outArg + ox)
                     ox += 4
                 }
                 while ox < outWidth {
@@ -52,8 +56,32 @@ struct MaxPool2D: Layer {
                     outArg[ox] = Int32(truncatingIfNeeded: down ? lowerAt : upperAt)
                     ox += 1
                 }
+                oy += 1
             }
         }
+    }
+
+    /// Pools four windows given their upper rows `a` and lower rows `c` as interleaved
+    /// (left, right) pairs, and the index of each window's top-left element.
+    @inline(__always)
+    private static func pool4(_ a: SIMD8<Float>, _ c: SIMD8<Float>, first: SIMD4<Int32>, width: Int32,
+                              into out: UnsafeMutablePointer<Float>, _ outArg: UnsafeMutablePointer<Int32>) {
+        // Masks as integers (−1 where true) keep the index arithmetic in vector registers:
+        // `replacing` on Int32 lanes compiles to per-lane branches.
+        let topWins = beats(a.oddHalf, a.evenHalf)
+        let upper = a.evenHalf.replacing(with: a.oddHalf, where: topWins)
+        let upperAt = first &- bits(topWins)
+        let bottomWins = beats(c.oddHalf, c.evenHalf)
+        let lower = c.evenHalf.replacing(with: c.oddHalf, where: bottomWins)
+        let lowerAt = first &+ width &- bits(bottomWins)
+        let down = beats(lower, upper)
+        UnsafeMutableRawPointer(out).storeBytes(of: upper.replacing(with: lower, where: down), as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(outArg).storeBytes(of: upperAt ^ ((upperAt ^ lowerAt) & bits(down)), as: SIMD4<Int32>.self)
+    }
+
+    @inline(__always)
+    private static func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
     }
 
     // Each window is reduced as a tree — the winner of the top pair against the winner of the
@@ -73,6 +101,12 @@ struct MaxPool2D: Layer {
     @inline(__always)
     private static func beats(_ v: SIMD4<Float>, _ best: SIMD4<Float>) -> SIMDMask<SIMD4<Int32>> {
         (v .> best) .| ((v .!= v) .& (best .== best))
+    }
+
+    /// A lane mask as integers: −1 where set, 0 elsewhere (the mask's own storage).
+    @inline(__always)
+    private static func bits(_ m: SIMDMask<SIMD4<Int32>>) -> SIMD4<Int32> {
+        unsafeBitCast(m, to: SIMD4<Int32>.self)
     }
 
     /// The value and index of the winner of `src[i]` (kept on ties) and `src[j]`.

@@ -145,7 +145,7 @@ public struct VerifierKey: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses the text form; the embedded key id must match the computed one.
     public init(_ text: some StringProtocol) throws(NoteError) {
-        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", omittingEmptySubsequences: false)
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[1].count == 8, let id = UInt32(parts[1], radix: 16),
               let raw = Data(base64Encoded: String(parts[2])), raw.count == 33,
               let type = NoteSignatureType(rawValue: raw[raw.startIndex])

@@ -11,7 +11,6 @@ let package = Package(
         .library(name: "MurmurML", targets: ["MurmurML"]),
         .library(name: "MurmurFL", targets: ["MurmurFL"]),
         .library(name: "MurmurLog", targets: ["MurmurLog"]),
-        .library(name: "MurmurLogHTTP", targets: ["MurmurLogHTTP"]),
         .executable(name: "murmur", targets: ["murmur"]),
     ],
     dependencies: [
@@ -20,7 +19,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         // SQLite for the log's tiles (synchronous API, WAL, explicit transactions); needs libsqlite3-dev.
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // C micro-kernels compiled per function for AVX2+FMA and chosen at run time
@@ -45,15 +43,10 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        // The C2SP tlog-tiles read API and tlog-witness add-checkpoint over HTTP (Hummingbird).
-        .target(
-            name: "MurmurLogHTTP",
-            dependencies: ["MurmurLog", .product(name: "Hummingbird", package: "hummingbird")]
-        ),
         .executableTarget(
             name: "murmur",
             dependencies: [
-                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurLog", "MurmurLogHTTP",
+                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -64,7 +57,7 @@ let package = Package(
         // Depends on `murmur` so the crash-safety test can SIGKILL a real appending process.
         .testTarget(
             name: "MurmurLogTests",
-            dependencies: ["MurmurLog", "MurmurLogHTTP", "murmur"],
+            dependencies: ["MurmurLog", "murmur"],
             resources: [.copy("Data")]
         ),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.

@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "MurmurML", targets: ["MurmurML"]),
         .library(name: "MurmurFL", targets: ["MurmurFL"]),
         .library(name: "MurmurLog", targets: ["MurmurLog"]),
+        .library(name: "MurmurVerify", targets: ["MurmurVerify"]),
         .executable(name: "murmur", targets: ["murmur"]),
     ],
     dependencies: [
@@ -43,10 +44,14 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        .target(
+            name: "MurmurVerify",
+            dependencies: ["MurmurML", "MurmurCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .executableTarget(
             name: "murmur",
             dependencies: [
-                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurLog",
+                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurVerify", "MurmurLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,6 +65,7 @@ let package = Package(
             dependencies: ["MurmurLog", "murmur"],
             resources: [.copy("Data")]
         ),
+        .testTarget(name: "MurmurVerifyTests", dependencies: ["MurmurVerify", "MurmurML"]),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
         .testTarget(name: "MurmurCLITests", dependencies: ["murmur"]),
     ],

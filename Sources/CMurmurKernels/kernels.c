@@ -32,8 +32,9 @@ int murmur_gemm_kernel_available(murmur_gemm_kernel kernel) {
 }
 
 /* AVX-512 only on Intel: AMD Zen 4 splits each 512-bit FMA into two 256-bit halves, and there
- * the AVX2 kernel measured 5-10 % faster (docs/gemm.md); Intel cores with AVX-512 have at
- * least the AVX2 FMA throughput at 512 bits and twice the registers. */
+ * the AVX2 kernel measured 10-30 % faster on small (MLP-sized) products and on par at
+ * 256-1024 (docs/gemm.md); Intel cores with AVX-512 have at least the AVX2 FMA throughput at
+ * 512 bits and twice the registers. */
 murmur_gemm_kernel murmur_gemm_best_kernel(void) {
 #if defined(__x86_64__)
     __builtin_cpu_init();
@@ -160,4 +161,14 @@ int murmur_gemm_max_threads(void) {
 
 void murmur_gemm_set_max_threads(int threads) {
     atomic_store_explicit(&max_threads_setting, threads < 1 ? 1 : threads, memory_order_relaxed);
+}
+
+static atomic_int kernel_override = -1;
+
+int murmur_gemm_kernel_override(void) {
+    return atomic_load_explicit(&kernel_override, memory_order_relaxed);
+}
+
+void murmur_gemm_set_kernel_override(int kernel) {
+    atomic_store_explicit(&kernel_override, kernel, memory_order_relaxed);
 }

@@ -9,14 +9,19 @@ let package = Package(
         .library(name: "MurmurCore", targets: ["MurmurCore"]),
         .library(name: "MurmurTensor", targets: ["MurmurTensor"]),
         .library(name: "MurmurML", targets: ["MurmurML"]),
+        .library(name: "MurmurPrivacy", targets: ["MurmurPrivacy"]),
         .library(name: "MurmurFL", targets: ["MurmurFL"]),
         .library(name: "MurmurSecAgg", targets: ["MurmurSecAgg"]),
+        .library(name: "MurmurLog", targets: ["MurmurLog"]),
+        .library(name: "MurmurVerify", targets: ["MurmurVerify"]),
         .executable(name: "murmur", targets: ["murmur"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // SQLite for the log's tiles (synchronous API, WAL, explicit transactions); needs libsqlite3-dev.
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // C micro-kernels compiled per function for AVX2+FMA and chosen at run time
@@ -28,9 +33,24 @@ let package = Package(
         ),
         .target(name: "MurmurTensor", dependencies: ["CMurmurKernels", "MurmurCore"]),
         .target(name: "MurmurML", dependencies: ["MurmurTensor", "MurmurCore"]),
+        // Differential privacy: RDP and PLD accountants, calibration, clipping and noise.
+        .target(name: "MurmurPrivacy", dependencies: ["MurmurCore", "MurmurTensor"]),
         .target(
             name: "MurmurFL",
-            dependencies: ["MurmurML", "MurmurCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["MurmurML", "MurmurCore", "MurmurPrivacy", .product(name: "Logging", package: "swift-log")]
+        ),
+        // RFC 9162 Merkle log: tiles, proofs, signed-note checkpoints, witnesses (docs/log.md).
+        .target(
+            name: "MurmurLog",
+            dependencies: [
+                "MurmurCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .target(
+            name: "MurmurVerify",
+            dependencies: ["MurmurML", "MurmurCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // SecAgg+ (Bell et al. CCS 2020 over Bonawitz et al. CCS 2017) as transport-agnostic
         // state machines; see docs/secagg.md.
@@ -45,13 +65,14 @@ let package = Package(
         .executableTarget(
             name: "murmur",
             dependencies: [
-                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL",
+                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify", "MurmurLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "MurmurCoreTests", dependencies: ["MurmurCore"]),
         .testTarget(name: "MurmurTensorTests", dependencies: ["MurmurTensor"]),
         .testTarget(name: "MurmurMLTests", dependencies: ["MurmurML"]),
+        .testTarget(name: "MurmurPrivacyTests", dependencies: ["MurmurPrivacy"]),
         .testTarget(name: "MurmurFLTests", dependencies: ["MurmurFL", "MurmurML"]),
         .testTarget(
             name: "MurmurSecAggTests",
@@ -61,6 +82,13 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // Depends on `murmur` so the crash-safety test can SIGKILL a real appending process.
+        .testTarget(
+            name: "MurmurLogTests",
+            dependencies: ["MurmurLog", "murmur"],
+            resources: [.copy("Data")]
+        ),
+        .testTarget(name: "MurmurVerifyTests", dependencies: ["MurmurVerify", "MurmurML"]),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
         .testTarget(name: "MurmurCLITests", dependencies: ["murmur"]),
     ],

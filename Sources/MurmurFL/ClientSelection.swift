@@ -5,6 +5,9 @@ import MurmurCore
 public enum ClientSelection: Sendable, Equatable, Codable {
     case fraction(Double)
     case count(Int)
+    /// Poisson sampling: each online client joins independently with probability `rate`, so the
+    /// round may be empty. This is the sampling the DP accountant's `.poisson` case assumes.
+    case poisson(Double)
 
     /// The clients chosen for `round` from `online`, sorted by id. At least `minimum` (capped at
     /// the number online) are chosen.
@@ -15,6 +18,7 @@ public enum ClientSelection: Sendable, Equatable, Codable {
         switch self {
         case .fraction(let f): k = Int((f * Double(n)).rounded())
         case .count(let c): k = c
+        case .poisson(let rate): return Self.poissonSample(online, rate: rate, round: round, seed: seed)
         }
         k = min(n, max(k, minimum, 1))
         if k == n { return online.sorted() }
@@ -28,6 +32,20 @@ public enum ClientSelection: Sendable, Equatable, Codable {
         return Array(pool[0..<k]).sorted()
     }
 
+    /// Whether a round may select no client (Poisson sampling).
+    public var allowsEmptyRound: Bool {
+        if case .poisson = self { return true }
+        return false
+    }
+
+    /// Each client independently with probability `rate`, decided by (seed, round, client).
+    static func poissonSample(_ online: [ClientID], rate: Double, round: Int, seed: UInt64) -> [ClientID] {
+        online.sorted().filter { client in
+            var rng = SeededRNG(seed: seed, stream: 0x9015_5011, UInt64(round), UInt64(client))
+            return rng.nextDouble() < rate
+        }
+    }
+
     /// Checks the value is usable.
     public func validate() throws {
         switch self {
@@ -35,6 +53,8 @@ public enum ClientSelection: Sendable, Equatable, Codable {
             guard f > 0, f <= 1 else { throw FLError.invalidConfiguration("--fraction must be in (0, 1], got \(f)") }
         case .count(let c):
             guard c >= 1 else { throw FLError.invalidConfiguration("the number of clients per round must be ≥ 1, got \(c)") }
+        case .poisson(let q):
+            guard q > 0, q <= 1 else { throw FLError.invalidConfiguration("the Poisson sampling rate must be in (0, 1], got \(q)") }
         }
     }
 }

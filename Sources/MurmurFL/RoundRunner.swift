@@ -55,6 +55,8 @@ public struct RoundRecord: Sendable, Codable, Equatable {
     /// Wall-clock seconds of this round and since the start.
     public var seconds: Double
     public var elapsed: Double
+    /// Differential privacy: ε spent so far (at the run's δ), nil when DP is off.
+    public var epsilon: Double? = nil
 }
 
 /// The round protocol — select, broadcast, train locally, aggregate, evaluate — written once
@@ -89,8 +91,10 @@ public struct RoundRunner: Sendable {
             let plan = strategy.configureFit(round: round, plan: settings.plan)
             let instruction = FitInstruction(round: round, parameters: global, plan: plan, seed: settings.seed)
             let outcome = try await fitAll(instruction, clients: chosen)
-            guard outcome.results.count >= max(1, settings.minimumResults) else {
-                throw FLError.tooFewResults(round: round, got: outcome.results.count, needed: max(1, settings.minimumResults))
+            // Poisson sampling (DP) may legitimately pick nobody; the strategy then sees no results.
+            let needed = settings.selection.allowsEmptyRound ? settings.minimumResults : max(1, settings.minimumResults)
+            guard outcome.results.count >= needed else {
+                throw FLError.tooFewResults(round: round, got: outcome.results.count, needed: needed)
             }
             try strategy.aggregate(global: &global, results: outcome.results, round: round)
 

@@ -52,6 +52,8 @@ public struct SimulationConfig: Sendable, Codable {
     /// Fraction of clients for federated evaluation after evaluated rounds (nil = off).
     public var federatedEvaluationFraction: Double? = nil
     public var maxConcurrency: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Differential privacy (DP-FedAvg); nil = off.
+    public var dp: DPConfig? = nil
 
     public init() {}
 
@@ -77,6 +79,7 @@ public struct SimulationConfig: Sendable, Codable {
         try ClientSelection.fraction(fraction).validate()
         try NetworkConditions(dropout: dropout, straggler: stragglers).validate()
         if let f = federatedEvaluationFraction { try ClientSelection.fraction(f).validate() }
+        try dp?.validate()
     }
 }
 
@@ -170,7 +173,8 @@ public struct Simulation: Sendable {
     /// The round settings derived from the configuration.
     public var roundSettings: RoundSettings {
         RoundSettings(
-            rounds: config.rounds, selection: .fraction(config.fraction),
+            rounds: config.rounds,
+            selection: config.dp?.selection(clients: config.clients, fraction: config.fraction) ?? .fraction(config.fraction),
             plan: LocalTrainingPlan(
                 epochs: config.localEpochs, batchSize: config.batchSize, learningRate: config.learningRate,
                 momentum: config.momentum, weightDecay: config.weightDecay),
@@ -200,8 +204,26 @@ public struct Simulation: Sendable {
         var strategy = config.strategy.make(
             parameterCount: initial.count, mu: config.mu, serverLearningRate: config.serverLearningRate,
             serverMomentum: config.serverMomentum)
-        let runner = RoundRunner(transport: transport, settings: roundSettings, evaluator: evaluator)
-        let (parameters, history) = try await runner.run(strategy: &strategy, initial: initial, progress: progress)
+        var settings = roundSettings
+        // DP-FedAvg: wrap the strategy, sample as the accountant assumes, report ε per round.
+        var epsilons = [Double]()
+        if let dp = config.dp {
+            let plan = try dp.plan(clients: config.clients, fraction: config.fraction, rounds: config.rounds)
+            epsilons = plan.epsilons
+            settings.minimumResults = 0
+            strategy = try DifferentialPrivacy(
+                base: strategy, mode: dp.mode, noiseMultiplier: plan.updateNoiseMultiplier, clipNorm: dp.clipNorm,
+                adaptive: plan.adaptive, denominator: plan.denominator, parameterCount: initial.count,
+                noise: dp.noise, seed: config.seed)
+        }
+        let withEpsilon = { (r: RoundRecord) -> RoundRecord in
+            var r = r
+            if r.round >= 1 && r.round <= epsilons.count { r.epsilon = epsilons[r.round - 1] }
+            return r
+        }
+        let runner = RoundRunner(transport: transport, settings: settings, evaluator: evaluator)
+        var (parameters, history) = try await runner.run(strategy: &strategy, initial: initial) { progress(withEpsilon($0)) }
+        history = history.map(withEpsilon)
         let final = try evaluator(parameters)
         return SimulationResult(
             config: config, model: model, parameters: parameters, history: history, final: final,

@@ -20,6 +20,9 @@ enum SimulationDriver {
         var model_cid: String?
         var report: String?
         var history: [RoundRecord]
+        // Differential privacy (absent when --dp is off): ε spent after the last round, at δ.
+        var epsilon: Double?
+        var delta: Double?
     }
 
     static func run(config: SimulationConfig, out: String?, json: Bool, title: String) async throws {
@@ -35,6 +38,7 @@ enum SimulationDriver {
             if let f = r.federatedAccuracy { line += String(format: "  fed-acc %6.2f %%", f * 100) }
             line += String(format: "  train-loss %.4f  clients %d/%d", r.trainLoss, r.completed, r.selected)
             if r.dropped + r.stragglers > 0 { line += "  (\(r.dropped) dropped, \(r.stragglers) late)" }
+            if let e = r.epsilon { line += String(format: "  ε %.3f", e) }  // DP budget spent so far
             line += String(format: "  elapsed %.2f s", r.elapsed)
             log(line)
         }
@@ -75,12 +79,16 @@ enum SimulationDriver {
                 seconds: result.seconds, strategy: config.strategy.rawValue, model: config.model.rawValue,
                 dataset: simulation.train.name, seed: config.seed, parameters: parameterCount,
                 train_samples: result.trainSamples, test_samples: result.testSamples, model_cid: cid, report: reportPath,
-                history: result.history)
+                history: result.history,
+                epsilon: result.history.last?.epsilon, delta: config.dp?.delta)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(s), as: UTF8.self))
         } else {
             print(String(format: "done: test accuracy %.2f %%, loss %.4f after %d rounds in %.2f s", result.final.accuracy * 100, result.final.loss, config.rounds, result.seconds))
+            if let dp = config.dp, let e = result.history.last?.epsilon {
+                print(String(format: "privacy: (ε = %.3f, δ = %g) client-level %@ DP", e, dp.delta, dp.mode.rawValue))
+            }
             if let reportPath, let cid {
                 print("report: \(reportPath)")
                 print("model:  \(cid) (model.json + model.safetensors in \(out ?? "."))")

@@ -97,6 +97,9 @@ struct SimulationOptions: ParsableArguments {
     @Option(help: "Clients trained at once (default: number of cores).")
     var concurrency: Int?
 
+    // Differential privacy (--dp, --clip, --noise, --target-epsilon, --delta, …): PrivacyOptions.swift.
+    @OptionGroup(title: "Differential privacy") var privacy: PrivacyOptions
+
     /// The library configuration these flags describe.
     func config() throws -> SimulationConfig {
         var c = SimulationConfig()
@@ -156,6 +159,7 @@ struct SimulationOptions: ParsableArguments {
             guard concurrency >= 1 else { throw ValidationError("--concurrency must be ≥ 1") }
             c.maxConcurrency = concurrency
         }
+        c.dp = try privacy.config()
         do {
             try c.validate()
         } catch let e as FLError {

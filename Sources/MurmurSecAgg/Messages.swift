@@ -148,4 +148,10 @@ public struct SecAggResult: Sendable, Hashable {
     public let sum: [UInt32]
     /// U3: the clients whose inputs are in the sum, ascending.
     public let contributors: [Int]
+
+    /// A result from its fields (drivers that assemble results themselves).
+    public init(sum: [UInt32], contributors: [Int]) {
+        self.sum = sum
+        self.contributors = contributors
+    }
 }

@@ -109,6 +109,29 @@ public enum SecAggSimulation {
         return (result, stats)
     }
 
+    /// Securely sums float updates end to end: quantize each (clip, q bits, stochastic rounding
+    /// from `seed`), run a round with `parameters`, and dequantize Σ_{u∈U3} of the survivors.
+    ///
+    /// The entry point for `murmur simulate --secagg`: the caller divides by the contributor count
+    /// (or weights) to get the mean update.
+    public static func sumUpdates(
+        _ updates: [[Float]], parameters: SecAggParameters, identities: [Identity],
+        dropouts: [Int: SecAggStage] = [:], round: UInt64 = 1, seed: UInt64 = 1
+    ) throws -> (sum: [Float], contributors: [Int], stats: SecAggRoundStats) {
+        guard let d = updates.first?.count, updates.allSatisfy({ $0.count == d }) else {
+            throw SecAggError.invalidParameters("updates must be non-empty and of equal length")
+        }
+        let config = try SecAggRoundConfig(
+            round: round, parameters: parameters, participants: identities.map(\.publicKey), dimension: d, graphSeed: seed)
+        let quantizer = parameters.quantizer
+        let inputs = updates.enumerated().map { i, x in
+            var rng = SeededRNG(seed: seed, stream: UInt64(i))
+            return quantizer.quantize(x, rng: &rng)
+        }
+        let (result, stats) = try run(config: config, identities: identities, inputs: inputs, dropouts: dropouts)
+        return (quantizer.dequantizeSum(result.sum, count: result.contributors.count), result.contributors, stats)
+    }
+
     private static func timed<T>(_ total: inout Double, _ body: () throws -> T) rethrows -> T {
         let clock = ContinuousClock()
         let start = clock.now

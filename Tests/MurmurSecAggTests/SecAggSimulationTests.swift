@@ -1,3 +1,4 @@
+import MurmurCore
 import Testing
 
 @testable import MurmurSecAgg
@@ -21,5 +22,22 @@ import Testing
         #expect(b.threshold == 7)
         #expect(b.ringBits == 12)
         #expect(b.bytesSentPerClient > 32 * 4 * 0.75)
+    }
+
+    @Test func sumUpdatesMatchesTheFloatSumOfSurvivors() throws {
+        let n = 9, d = 20
+        var rng = SeededRNG(seed: 21)
+        let identities = (0..<n).map { _ in Identity(deterministic: &rng) }
+        let updates = (0..<n).map { _ in (0..<d).map { _ in Float(rng.nextGaussian()) * 0.3 } }
+        let q = try Quantizer(clip: 0.5, inputBits: 16, clientCount: n)
+        let parameters = try SecAggParameters(clientCount: n, degree: 6, threshold: 4, quantizer: q)
+        let (sum, contributors, _) = try SecAggSimulation.sumUpdates(
+            updates, parameters: parameters, identities: identities, dropouts: [4: .maskedInput])
+        #expect(contributors == [0, 1, 2, 3, 5, 6, 7, 8])
+        let step = 1.0 / Float(q.levels)  // 2c / (2^q − 1) with c = 0.5
+        for i in 0..<d {
+            let plain = contributors.reduce(Float(0)) { $0 + min(max(updates[$1][i], -0.5), 0.5) }
+            #expect(abs(sum[i] - plain) <= Float(contributors.count) * step + 1e-4)
+        }
     }
 }

@@ -55,6 +55,9 @@ public struct RoundRecord: Sendable, Codable, Equatable {
     /// Wall-clock seconds of this round and since the start.
     public var seconds: Double
     public var elapsed: Double
+    /// Per-client anomaly scores of the round's aggregation (plaintext robust aggregation only;
+    /// nil otherwise), for a ledger's reputation and rewards.
+    public var anomalyScores: [ClientAnomaly]? = nil
 }
 
 /// The round protocol — select, broadcast, train locally, aggregate, evaluate — written once
@@ -92,14 +95,14 @@ public struct RoundRunner: Sendable {
             guard outcome.results.count >= max(1, settings.minimumResults) else {
                 throw FLError.tooFewResults(round: round, got: outcome.results.count, needed: max(1, settings.minimumResults))
             }
-            try strategy.aggregate(global: &global, results: outcome.results, round: round)
+            let anomalies = try strategy.aggregateScored(global: &global, results: outcome.results, round: round)
 
             let samples = outcome.results.reduce(0) { $0 + $1.sampleCount }
             let trainLoss = outcome.results.reduce(0.0) { $0 + $1.trainLoss * Double($1.sampleCount) } / Double(max(samples, 1))
             var record = RoundRecord(
                 round: round, accuracy: nil, loss: nil, federatedAccuracy: nil, trainLoss: trainLoss,
                 selected: chosen.count, completed: outcome.results.count, dropped: outcome.dropped,
-                stragglers: outcome.stragglers, seconds: 0, elapsed: 0)
+                stragglers: outcome.stragglers, seconds: 0, elapsed: 0, anomalyScores: anomalies)
             let evaluateNow = settings.evaluateEvery > 0 && (round % settings.evaluateEvery == 0 || round == settings.rounds)
             if evaluateNow, let evaluator {
                 let e = try evaluator(global)

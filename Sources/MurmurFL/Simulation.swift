@@ -53,6 +53,18 @@ public struct SimulationConfig: Sendable, Codable {
     public var federatedEvaluationFraction: Double? = nil
     public var maxConcurrency: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    // Robust aggregation and simulated attacks (issue 6; see Robust/ and Attacks/).
+    /// The robust aggregator in the strategy's `combine` hook (`mean` = FedAvg's weighted mean).
+    public var aggregator: AggregatorKind = .mean
+    /// The attack the malicious clients play (nil = everyone honest).
+    public var attack: AttackKind? = nil
+    /// Fraction of the population that is malicious.
+    public var malicious: Double = 0
+    /// Fraction of each round's updates the aggregators assume may be bad (Krum/Bulyan f, trimmed-mean β).
+    public var byzantineFraction: Double = 0.2
+    /// Size of FLTrust's server root data set.
+    public var rootSamples: Int = 100
+
     public init() {}
 
     /// Rejects values that cannot work, with a message naming the flag.
@@ -77,6 +89,7 @@ public struct SimulationConfig: Sendable, Codable {
         try ClientSelection.fraction(fraction).validate()
         try NetworkConditions(dropout: dropout, straggler: stragglers).validate()
         if let f = federatedEvaluationFraction { try ClientSelection.fraction(f).validate() }
+        try validateRobustness()
     }
 }
 
@@ -187,9 +200,9 @@ public struct Simulation: Sendable {
     /// Runs the whole federation; `progress` is called after every round.
     public func run(progress: (RoundRecord) -> Void = { _ in }) async throws -> SimulationResult {
         let start = Date()
-        let clients = makeClients()
+        let clients = makeClientApps()
         let transport = InMemoryTransport(
-            clients: clients, ids: clients.map(\.id),
+            clients: clients, ids: Array(clients.indices),
             conditions: NetworkConditions(dropout: config.dropout, straggler: config.stragglers), seed: config.seed)
         let model = self.model
         let test = self.test
@@ -200,6 +213,7 @@ public struct Simulation: Sendable {
         var strategy = config.strategy.make(
             parameterCount: initial.count, mu: config.mu, serverLearningRate: config.serverLearningRate,
             serverMomentum: config.serverMomentum)
+        strategy = try robustStrategy(wrapping: strategy, initial: initial)
         let runner = RoundRunner(transport: transport, settings: roundSettings, evaluator: evaluator)
         let (parameters, history) = try await runner.run(strategy: &strategy, initial: initial, progress: progress)
         let final = try evaluator(parameters)

@@ -54,6 +54,7 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         var config = try SimulationOptions.parse([]).config()
         config.seed = seed
+        config.aggregator = .mean  // the demo shows plain FedAvg averaging, not simulate's robust default
         guard rounds >= 1 else { throw ValidationError("--rounds must be ≥ 1") }
         config.rounds = rounds
         try await SimulationDriver.run(config: config, out: out, json: json, title: "Murmur demo: 100 devices learn digits")

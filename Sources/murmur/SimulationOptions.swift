@@ -114,7 +114,7 @@ struct SimulationOptions: ParsableArguments {
     var rootSamples: Int = 100
 
     /// The aggregator of `murmur simulate` when none is given (chosen from docs/robustness.md).
-    static let defaultAggregator: AggregatorKind = .mean
+    static let defaultAggregator: AggregatorKind = .centeredClip
 
     /// The library configuration these flags describe.
     func config() throws -> SimulationConfig {

@@ -3,12 +3,12 @@ import Dispatch
 /// Coordinate-wise order statistics over the rows of a `ClientUpdates` matrix: the kernel
 /// behind the median, the trimmed mean and Bulyan.
 ///
-/// Columns are copied in blocks of 16 into contiguous scratch (one cache line per row read),
+/// Columns are copied in blocks of 64 into contiguous scratch (a tiled transpose),
 /// then each column is reduced with Wirth/Hoare quickselect (expected O(n)), not a sort.
 /// Column blocks are split over `threads` threads; each coordinate's result does not depend
 /// on the split.
 enum CoordinateStatistics {
-    static let block = 16
+    static let block = 64
 
     /// Mean of the values ranked [trim, n − trim) in every coordinate. trim = 0 is the plain
     /// mean, trim = (n − 1)/2 for odd n the median; for even n with trim = n/2 − 1 it is the
@@ -31,9 +31,17 @@ enum CoordinateStatistics {
                     let lo = blocks * w / workers, hi = blocks * (w + 1) / workers
                     for b in lo..<hi {
                         let j0 = b * block, width = min(block, d - j0)
-                        for i in 0..<n {
-                            let row = v + i * d + j0
-                            for c in 0..<width { scratch[c * n + i] = row[c] }
+                        // Transpose in 16-row tiles: reads stay within 16 rows (L1), writes are
+                        // contiguous runs of 16 per column.
+                        var i0 = 0
+                        while i0 < n {
+                            let rows = min(16, n - i0)
+                            for c in 0..<width {
+                                let dst = scratch + c * n + i0
+                                let src = v + i0 * d + j0 + c
+                                for r in 0..<rows { dst[r] = src[r * d] }
+                            }
+                            i0 += rows
                         }
                         for c in 0..<width {
                             op[j0 + c] = trimmedMeanOfColumn(scratch + c * n, n: n, trim: trim)

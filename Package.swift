@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "MurmurTensor", targets: ["MurmurTensor"]),
         .library(name: "MurmurML", targets: ["MurmurML"]),
         .library(name: "MurmurFL", targets: ["MurmurFL"]),
+        .library(name: "MurmurVerify", targets: ["MurmurVerify"]),
         .executable(name: "murmur", targets: ["murmur"]),
     ],
     dependencies: [
@@ -31,10 +32,14 @@ let package = Package(
             name: "MurmurFL",
             dependencies: ["MurmurML", "MurmurCore", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(
+            name: "MurmurVerify",
+            dependencies: ["MurmurML", "MurmurCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .executableTarget(
             name: "murmur",
             dependencies: [
-                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL",
+                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurVerify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,6 +47,7 @@ let package = Package(
         .testTarget(name: "MurmurTensorTests", dependencies: ["MurmurTensor"]),
         .testTarget(name: "MurmurMLTests", dependencies: ["MurmurML"]),
         .testTarget(name: "MurmurFLTests", dependencies: ["MurmurFL", "MurmurML"]),
+        .testTarget(name: "MurmurVerifyTests", dependencies: ["MurmurVerify", "MurmurML"]),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
         .testTarget(name: "MurmurCLITests", dependencies: ["murmur"]),
     ],

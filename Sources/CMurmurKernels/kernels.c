@@ -162,3 +162,13 @@ int murmur_gemm_max_threads(void) {
 void murmur_gemm_set_max_threads(int threads) {
     atomic_store_explicit(&max_threads_setting, threads < 1 ? 1 : threads, memory_order_relaxed);
 }
+
+static atomic_int kernel_override = -1;
+
+int murmur_gemm_kernel_override(void) {
+    return atomic_load_explicit(&kernel_override, memory_order_relaxed);
+}
+
+void murmur_gemm_set_kernel_override(int kernel) {
+    atomic_store_explicit(&kernel_override, kernel, memory_order_relaxed);
+}

@@ -35,7 +35,31 @@ public enum GEMM {
     ) {
         sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
-              backend: .best, threads: maxThreads, parallelThreshold: parallelThreshold)
+              backend: GEMMBackend.current, threads: maxThreads, parallelThreshold: parallelThreshold)
+    }
+
+    /// Kernels this CPU can run ("portable" always; "avx2-fma", "avx512" where supported).
+    public static var availableKernels: [String] {
+        GEMMBackend.allCases.filter { murmur_gemm_kernel_available($0.kernel) != 0 }.map(\.name)
+    }
+
+    /// The kernel `sgemm` uses now: `backend` unless overridden with `useKernel(_:)`.
+    public static var kernel: String { GEMMBackend.current.name }
+
+    /// Forces `sgemm` onto the named kernel (nil restores the automatic choice); returns false
+    /// for a kernel this CPU cannot run. For measuring honest variation between kernels
+    /// (MurmurVerify's calibration) and for tests; process-wide and thread-safe (an atomic).
+    @discardableResult
+    public static func useKernel(_ name: String?) -> Bool {
+        guard let name else {
+            murmur_gemm_set_kernel_override(-1)
+            return true
+        }
+        guard let b = GEMMBackend.allCases.first(where: { $0.name == name }), murmur_gemm_kernel_available(b.kernel) != 0 else {
+            return false
+        }
+        murmur_gemm_set_kernel_override(Int32(b.kernel.rawValue))
+        return true
     }
 
     /// m·n·k from which `sgemm` splits work between threads. Below it (e.g. the 32×128×64

@@ -15,6 +15,12 @@ enum GEMMBackend: CaseIterable, Sendable {
     /// The kernel used by `GEMM.sgemm` on this CPU (policy in `murmur_gemm_best_kernel`).
     static let best: GEMMBackend = GEMMBackend(murmur_gemm_best_kernel())
 
+    /// `best`, unless `GEMM.useKernel(_:)` set an override.
+    static var current: GEMMBackend {
+        let o = murmur_gemm_kernel_override()
+        return o < 0 ? best : GEMMBackend(murmur_gemm_kernel(rawValue: UInt32(o)))
+    }
+
     init(_ kernel: murmur_gemm_kernel) {
         switch kernel {
         case MURMUR_GEMM_AVX2: self = .avx2

@@ -54,6 +54,11 @@ void murmur_sgemm(murmur_gemm_kernel kernel, int trans_a, int trans_b,
 int murmur_gemm_max_threads(void);
 void murmur_gemm_set_max_threads(int threads);
 
+/* Kernel override for `GEMM.sgemm` (-1: none, else a murmur_gemm_kernel value); an atomic.
+ * Lets a verifier re-run a model on another kernel to measure honest floating-point variation. */
+int murmur_gemm_kernel_override(void);
+void murmur_gemm_set_kernel_override(int kernel);
+
 #ifdef __cplusplus
 }
 #endif

@@ -101,6 +101,24 @@ public final class Network {
         return Array(UnsafeBufferPointer(start: ws.activations[stack.layers.count - 1], count: batch * stack.classCount))
     }
 
+    /// The logits and the penultimate representation — the input of the output layer (the last
+    /// hidden layer after its ReLU; the input itself for logistic regression) — for `batch`
+    /// samples. Activation proofs (MurmurVerify) commit to the latter.
+    public func inference(features: UnsafeBufferPointer<Float>, batch: Int) -> (logits: [Float], penultimate: [Float], width: Int) {
+        checkBatch(features: features, batch: batch)
+        let ws = workspace(for: batch)
+        parameters.withUnsafeBufferPointer { p in
+            forward(ws, batch: batch, input: features.baseAddress!, parameters: p.baseAddress!)
+        }
+        let last = stack.layers.count - 1
+        let logits = Array(UnsafeBufferPointer(start: ws.activations[last], count: batch * stack.classCount))
+        if last == 0 {
+            return (logits, Array(features.prefix(batch * inputSize)), inputSize)
+        }
+        let width = stack.layers[last - 1].outputSize
+        return (logits, Array(UnsafeBufferPointer(start: ws.activations[last - 1], count: batch * width)), width)
+    }
+
     /// Runs the forward pass and hands the logits to `body` without copying them (they live in
     /// the workspace until the next pass).
     func withLogits<R>(features: UnsafePointer<Float>, batch: Int, _ body: (UnsafePointer<Float>) -> R) -> R {

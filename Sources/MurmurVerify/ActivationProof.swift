@@ -1,0 +1,183 @@
+/// A compact commitment to one input's last hidden layer, in the spirit of TOPLOC (Ong et al.
+/// 2025, "TOPLOC: A Locality Sensitive Hashing Scheme for Trustless Verifiable Inference").
+///
+/// TOPLOC commits to the top-k activations of the last hidden layer and verifies by re-running
+/// the model, accepting when the recomputed values match within thresholds calibrated on honest
+/// floating-point variation. TOPLOC hides the indices inside a polynomial interpolated over a
+/// prime field; for our small layers that interpolation costs more than the inference itself
+/// (measured: 33× a batched MLP inference), so this is the "equivalent encoding" the design
+/// allows: the k entries stored directly, 4 bytes each (64 bytes for k = 16):
+///
+/// - layers of ≤ 256 units: 1 byte index + the top 24 bits of the Float32 (sign, exponent,
+///   15 mantissa bits: relative resolution 2⁻¹⁵ ≈ 3·10⁻⁵);
+/// - wider layers: 2 bytes index + the top 16 bits (bfloat16: resolution 2⁻⁷).
+///
+/// Entries are sorted by index. The verifier checks each committed value against its recomputed
+/// activation (within one quantisation step plus the tolerance) and that the committed indices are
+/// the recomputed top-k, allowing near ties at the k-th place to swap. The tolerance behaviour is
+/// TOPLOC's: reassociation passes, another model/input/weights does not.
+public struct ActivationProof: Equatable, Sendable {
+    /// Committed entries: activation index and the truncated Float32 bit pattern (low bits zero).
+    public var entries: [(index: Int, bits: UInt32)]
+
+    public init(entries: [(index: Int, bits: UInt32)]) { self.entries = entries }
+
+    public static func == (a: ActivationProof, b: ActivationProof) -> Bool {
+        a.entries.count == b.entries.count && zip(a.entries, b.entries).allSatisfy { $0.index == $1.index && $0.bits == $1.bits }
+    }
+
+    /// Number of committed activations.
+    public var k: Int { entries.count }
+
+    /// Bytes used for the index of an entry for a layer of `width` units.
+    static func indexBytes(width: Int) -> Int { width <= 256 ? 1 : 2 }
+
+    /// The 4-byte-per-entry wire form for a layer of `width` units.
+    public func bytes(width: Int) -> [UInt8] {
+        let ib = Self.indexBytes(width: width)
+        var out = [UInt8]()
+        out.reserveCapacity(4 * k)
+        for e in entries {
+            if ib == 2 { out.append(UInt8(e.index >> 8)) }
+            out.append(UInt8(e.index & 0xFF))
+            out.append(UInt8(e.bits >> 24))
+            out.append(UInt8((e.bits >> 16) & 0xFF))
+            if ib == 1 { out.append(UInt8((e.bits >> 8) & 0xFF)) }
+        }
+        return out
+    }
+
+    /// Decodes the wire form for a layer of `width` units: length a positive multiple of 4 and at
+    /// most `maxBytes`, indices strictly increasing and inside the layer.
+    public init(bytes: [UInt8], width: Int, maxBytes: Int = 256) throws(RejectionReason) {
+        guard !bytes.isEmpty, bytes.count % 4 == 0, bytes.count <= maxBytes else {
+            throw .malformedProof("proof is \(bytes.count) bytes; expected a positive multiple of 4, at most \(maxBytes)")
+        }
+        let ib = Self.indexBytes(width: width)
+        var es = [(index: Int, bits: UInt32)]()
+        var last = -1
+        for i in stride(from: 0, to: bytes.count, by: 4) {
+            let index = ib == 2 ? Int(bytes[i]) << 8 | Int(bytes[i + 1]) : Int(bytes[i])
+            let bits = ib == 2 ? UInt32(bytes[i + 2]) << 24 | UInt32(bytes[i + 3]) << 16
+                : UInt32(bytes[i + 1]) << 24 | UInt32(bytes[i + 2]) << 16 | UInt32(bytes[i + 3]) << 8
+            guard index > last, index < width else {
+                throw .malformedProof("entry \(i / 4): index \(index) is out of order or outside a layer of \(width)")
+            }
+            last = index
+            es.append((index, bits))
+        }
+        entries = es
+    }
+
+    /// Mask keeping the committed bits of a Float32 for a layer of `width` units.
+    static func mask(width: Int) -> UInt32 { indexBytes(width: width) == 1 ? 0xFFFF_FF00 : 0xFFFF_0000 }
+
+    /// Builds the proof for one activation vector.
+    public static func commit(_ activations: UnsafeBufferPointer<Float>, k: Int) -> ActivationProof {
+        let m = mask(width: activations.count)
+        return ActivationProof(entries: topK(activations, k: k).map { ($0, activations[$0].bitPattern & m) })
+    }
+
+    /// Compares the commitment with recomputed activations.
+    ///
+    /// For each entry: the relative error between the committed value and the recomputed one
+    /// beyond the truncation (errors within one quantisation step count as 0). An entry whose
+    /// index is not among the recomputed top-k counts as an outlier unless it is a near tie
+    /// (its recomputed magnitude within `tieTolerance` of the k-th largest).
+    public func compare(with activations: UnsafeBufferPointer<Float>, tieTolerance: Double = 1e-4) -> ProofComparison {
+        let width = activations.count
+        let m = Self.mask(width: width)
+        let quantum = Double(Float(bitPattern: ~m & 0x007F_FFFF | 0x3F80_0000) - 1) * 2  // one truncation step, relative
+        let top = Self.topK(activations, k: k)
+        let kth = top.map { abs(activations[$0]) }.min() ?? 0
+        var errors = [Double]()
+        var notTop = 0
+        let topSet = Set(top)
+        for e in entries {
+            guard e.index < width else { errors.append(.infinity); continue }
+            let actual = activations[e.index]
+            let committed = Float(bitPattern: e.bits)
+            guard committed.isFinite else { errors.append(.infinity); continue }
+            let rel = Double(abs(committed - actual)) / Double(max(abs(actual), .leastNormalMagnitude))
+            errors.append(max(0, rel - quantum))
+            if !topSet.contains(e.index), Double(abs(actual)) < Double(kth) * (1 - tieTolerance) { notTop += 1 }
+        }
+        return ProofComparison(checked: entries.count, notInTopK: notTop, relativeErrors: errors,
+                               expected: min(k, width))
+    }
+
+    /// Indices of the k largest |values| (ties broken by the lower index), in ascending order.
+    /// A bounded min-heap with an early reject against its root: most values cost one compare.
+    static func topK(_ v: UnsafeBufferPointer<Float>, k: Int) -> [Int] {
+        let n = min(k, v.count)
+        guard n > 0 else { return [] }
+        var heap = [(Float, Int)]()  // min-heap on (magnitude, -index)
+        heap.reserveCapacity(n)
+        func less(_ a: (Float, Int), _ b: (Float, Int)) -> Bool { a.0 < b.0 || (a.0 == b.0 && a.1 > b.1) }
+        for i in 0..<v.count {
+            let item = (abs(v[i]), i)
+            if heap.count < n {
+                heap.append(item)
+                var c = heap.count - 1
+                while c > 0 {
+                    let p = (c - 1) / 2
+                    guard less(heap[c], heap[p]) else { break }
+                    heap.swapAt(c, p)
+                    c = p
+                }
+            } else if less(heap[0], item) {
+                heap[0] = item
+                var p = 0
+                while true {
+                    let l = 2 * p + 1, r = l + 1
+                    var s = p
+                    if l < n, less(heap[l], heap[s]) { s = l }
+                    if r < n, less(heap[r], heap[s]) { s = r }
+                    if s == p { break }
+                    heap.swapAt(p, s)
+                    p = s
+                }
+            }
+        }
+        return heap.map(\.1).sorted()
+    }
+}
+
+/// How a commitment compares with recomputed activations.
+public struct ProofComparison: Equatable, Sendable {
+    /// Entries checked.
+    public var checked: Int
+    /// Committed indices that are not among the recomputed top-k (near ties excused).
+    public var notInTopK: Int
+    /// Relative error beyond truncation per entry (∞ for an unusable entry).
+    public var relativeErrors: [Double]
+    /// Entries a proof for this layer should have: min(k, width).
+    public var expected: Int
+
+    /// Largest relative error among the entries.
+    public var maxRelativeError: Double { relativeErrors.max() ?? 0 }
+
+    /// Entries that fail: relative error above `tolerance`, plus indices that are not top-k.
+    public func outliers(tolerance: Double) -> Int { relativeErrors.filter { !($0 <= tolerance) }.count + notInTopK }
+}
+
+/// Acceptance thresholds for activation proofs and outputs, calibrated on honest variation
+/// (docs/verification.md).
+public struct ProofThresholds: Sendable, Equatable {
+    /// Committed entries allowed to fail (a near tie at the k-th place can swap one index).
+    public var maxOutliers: Int
+    /// Largest relative error (beyond truncation) tolerated on a committed activation.
+    public var maxRelativeError: Double
+    /// Largest relative error tolerated on a logit (|Δ| / max(1, |logit|)).
+    public var maxOutputError: Double
+
+    public init(maxOutliers: Int, maxRelativeError: Double, maxOutputError: Double) {
+        self.maxOutliers = maxOutliers
+        self.maxRelativeError = maxRelativeError
+        self.maxOutputError = maxOutputError
+    }
+
+    /// The defaults: honest runs across kernels, thread counts and batch sizes stay far below
+    /// 1e-5 relative (docs/verification.md); tampering moves values by orders of magnitude more.
+    public static let standard = ProofThresholds(maxOutliers: 1, maxRelativeError: 1e-4, maxOutputError: 1e-4)
+}

@@ -177,7 +177,8 @@ struct Robustness: AsyncParsableCommand {
         let w = left + cw * attacks.count + 20, h = top + ch * aggs.count + 40
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(w)\" height=\"\(h)\" font-family=\"sans-serif\" font-size=\"12\">\n"
         s += "<rect width=\"\(w)\" height=\"\(h)\" fill=\"white\"/>\n"
-        s += "<text x=\"\(left)\" y=\"20\" font-size=\"14\" font-weight=\"bold\">Final test accuracy (%) on digits, \(Int(malicious * 100)) % malicious clients (backdoor column: accuracy / backdoor success)</text>\n"
+        s += "<text x=\"\(left)\" y=\"18\" font-size=\"14\" font-weight=\"bold\">Final test accuracy (%) on digits, \(Int(malicious * 100)) % malicious clients</text>\n"
+        s += "<text x=\"\(left)\" y=\"34\" font-size=\"11\">backdoor column: accuracy / backdoor success rate (%); colour: 50 % or less red, 95 % green</text>\n"
         for (j, t) in attacks.enumerated() {
             s += "<text x=\"\(left + j * cw + cw / 2)\" y=\"\(top - 8)\" text-anchor=\"middle\">\(t?.rawValue ?? "none")</text>\n"
         }
@@ -186,8 +187,8 @@ struct Robustness: AsyncParsableCommand {
             s += "<text x=\"\(left - 8)\" y=\"\(y + ch / 2 + 4)\" text-anchor=\"end\">\(a.rawValue)</text>\n"
             for (j, t) in attacks.enumerated() {
                 guard let c = cells[key(a, t)] else { continue }
-                // 10 % (chance) → red, 100 % → green, through yellow.
-                let v = max(0, min(1, (c.accuracy - 0.1) / 0.9))
+                // ≤ 50 % → red, 95 % → green, through yellow: the interesting range is 85–95 %.
+                let v = max(0, min(1, (c.accuracy - 0.5) / 0.45))
                 let r = Int(v < 0.5 ? 230 : 230 - (v - 0.5) * 2 * 180), g = Int(v < 0.5 ? 60 + v * 2 * 150 : 210), b = 70
                 s += "<rect x=\"\(left + j * cw)\" y=\"\(y)\" width=\"\(cw - 2)\" height=\"\(ch - 2)\" fill=\"rgb(\(r),\(g),\(b))\"/>\n"
                 var label = String(format: "%.1f", c.accuracy * 100)

@@ -11,8 +11,11 @@ import Foundation
 /// malicious clients themselves (`MaliciousClient`) train honestly and send their real sample
 /// counts, so everything else about them looks benign.
 public struct CollusionStrategy: Strategy, AnomalyScoring {
+    /// The server strategy the poisoned results go to.
     public var base: any Strategy
+    /// A colluding attack (others pass through unchanged).
     public let attack: AttackKind
+    /// The colluding clients.
     public let malicious: Set<ClientID>
     /// IPM's ε (0.1 in Xie et al. defeats Krum and the median).
     public var ipmEpsilon: Float = 0.1

@@ -7,13 +7,16 @@ import MurmurTensor
 /// Colluding attacks (ALIE, IPM, min-max, min-sum) train honestly here; `CollusionStrategy`
 /// replaces their updates once the round's honest updates are known.
 public struct MaliciousClient: ClientApp {
+    /// The device it would be if honest (its data and model).
     public let honest: SimulatedClient
+    /// What it does instead.
     public let attack: AttackKind
     /// Standard deviation of the noise attack.
     public var noiseStd: Float
     /// Factor the backdoor update is boosted by (model replacement: about n/η, the clients per
     /// round over the server rate; Bagdasaryan et al. 2020 §3.2).
     public var boost: Float
+    /// The backdoor pattern and target label.
     public var trigger: BackdoorTrigger
 
     public init(honest: SimulatedClient, attack: AttackKind, noiseStd: Float = 0.5, boost: Float = 5, trigger: BackdoorTrigger = .init()) {
@@ -24,6 +27,7 @@ public struct MaliciousClient: ClientApp {
         self.trigger = trigger
     }
 
+    /// Its client id.
     public var id: ClientID { honest.id }
 
     public func fit(_ instruction: FitInstruction) throws -> FitResult {

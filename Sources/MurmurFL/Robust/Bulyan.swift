@@ -8,6 +8,7 @@ public struct Bulyan: RobustAggregator {
     public let name = "bulyan"
     /// Assumed number of Byzantine updates f.
     public var byzantine: Int
+    /// Threads for the coordinate-wise step.
     public var threads: Int
 
     public init(byzantine f: Int, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {

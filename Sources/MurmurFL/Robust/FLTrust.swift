@@ -9,6 +9,7 @@ public struct FLTrust: RobustAggregator {
     public let name = "fltrust"
     /// The server's root data set (FLTrust uses ~100 clean samples).
     public let root: Dataset
+    /// The model the root set trains (the federation's model).
     public let model: ModelConfig
 
     /// The client id the server trains its root set under (no real client has it).

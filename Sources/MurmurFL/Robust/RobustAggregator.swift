@@ -25,6 +25,7 @@ public struct AggregationContext: Sendable {
 /// Exposed per round (`RoundRecord.anomalyScores`) so a ledger can lower the reputation and
 /// rewards of clients that keep looking like outliers.
 public struct ClientAnomaly: Sendable, Codable, Equatable {
+    /// The client the score is about.
     public var client: ClientID
     /// 0 = typical; larger = further from the honest majority. Scale: the client's distance to
     /// the aggregate over the median such distance, minus 1, floored at 0 — unless the
@@ -43,6 +44,7 @@ public struct ClientAnomaly: Sendable, Codable, Equatable {
 
 /// A robust aggregate: the update direction and the per-client anomaly scores behind it.
 public struct RobustAggregate: Sendable {
+    /// The aggregate update Δ̄.
     public var delta: [Float]
     /// One entry per input row, in input order.
     public var anomalies: [ClientAnomaly]

@@ -27,8 +27,11 @@ extension Strategy {
 /// Updates with non-finite values never reach the aggregator: they are excluded with score
 /// `ClientAnomaly.nonFiniteScore`.
 public struct RobustStrategy: Strategy, AnomalyScoring {
+    /// The server optimizer and client configuration (FedAvg, FedAdam, FedProx, …).
     public var base: any Strategy
+    /// The rule that turns the round's updates into Δ̄.
     public let aggregator: any RobustAggregator
+    /// "base+aggregator", e.g. "fedavg+krum".
     public var name: String { "\(base.name)+\(aggregator.name)" }
     /// The global model the current round's clients trained from (FLTrust's starting point).
     public private(set) var global: [Float]

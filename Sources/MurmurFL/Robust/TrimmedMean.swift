@@ -6,6 +6,7 @@ public struct TrimmedMean: RobustAggregator {
     public let name = "trimmed-mean"
     /// Fraction trimmed from each end, in [0, 0.5).
     public var beta: Double
+    /// Threads for the column work.
     public var threads: Int
 
     public init(beta: Double, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {

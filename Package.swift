@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "MurmurTensor", targets: ["MurmurTensor"]),
         .library(name: "MurmurML", targets: ["MurmurML"]),
         .library(name: "MurmurFL", targets: ["MurmurFL"]),
+        .library(name: "MurmurLog", targets: ["MurmurLog"]),
         .library(name: "MurmurVerify", targets: ["MurmurVerify"]),
         .executable(name: "murmur", targets: ["murmur"]),
     ],
@@ -17,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // SQLite for the log's tiles (synchronous API, WAL, explicit transactions); needs libsqlite3-dev.
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // C micro-kernels compiled per function for AVX2+FMA and chosen at run time
@@ -32,6 +35,15 @@ let package = Package(
             name: "MurmurFL",
             dependencies: ["MurmurML", "MurmurCore", .product(name: "Logging", package: "swift-log")]
         ),
+        // RFC 9162 Merkle log: tiles, proofs, signed-note checkpoints, witnesses (docs/log.md).
+        .target(
+            name: "MurmurLog",
+            dependencies: [
+                "MurmurCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .target(
             name: "MurmurVerify",
             dependencies: ["MurmurML", "MurmurCore", .product(name: "Crypto", package: "swift-crypto")]
@@ -39,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "murmur",
             dependencies: [
-                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurVerify",
+                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurVerify", "MurmurLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,6 +59,12 @@ let package = Package(
         .testTarget(name: "MurmurTensorTests", dependencies: ["MurmurTensor"]),
         .testTarget(name: "MurmurMLTests", dependencies: ["MurmurML"]),
         .testTarget(name: "MurmurFLTests", dependencies: ["MurmurFL", "MurmurML"]),
+        // Depends on `murmur` so the crash-safety test can SIGKILL a real appending process.
+        .testTarget(
+            name: "MurmurLogTests",
+            dependencies: ["MurmurLog", "murmur"],
+            resources: [.copy("Data")]
+        ),
         .testTarget(name: "MurmurVerifyTests", dependencies: ["MurmurVerify", "MurmurML"]),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
         .testTarget(name: "MurmurCLITests", dependencies: ["murmur"]),

@@ -107,39 +107,57 @@ public struct ActivationProof: Equatable, Sendable {
     }
 
     /// Indices of the k largest |values| (ties broken by the lower index), in ascending order.
-    /// A bounded min-heap with an early reject against its root: most values cost one compare.
+    ///
+    /// Two passes, no heap allocation besides the result: the minimum of the per-block maxima
+    /// (blocks of ⌈n/k⌉ values) is a lower bound t on the k-th largest magnitude, since the k
+    /// block maxima are k distinct values ≥ t; the second pass keeps the values ≥ t (usually a
+    /// few dozen) in a small sorted buffer.
     static func topK(_ v: UnsafeBufferPointer<Float>, k: Int) -> [Int] {
-        let n = min(k, v.count)
-        guard n > 0 else { return [] }
-        var heap = [(Float, Int)]()  // min-heap on (magnitude, -index)
-        heap.reserveCapacity(n)
-        func less(_ a: (Float, Int), _ b: (Float, Int)) -> Bool { a.0 < b.0 || (a.0 == b.0 && a.1 > b.1) }
-        for i in 0..<v.count {
-            let item = (abs(v[i]), i)
-            if heap.count < n {
-                heap.append(item)
-                var c = heap.count - 1
-                while c > 0 {
-                    let p = (c - 1) / 2
-                    guard less(heap[c], heap[p]) else { break }
-                    heap.swapAt(c, p)
-                    c = p
+        let n = v.count
+        let kk = min(k, n)
+        guard kk > 0 else { return [] }
+        if kk == n { return Array(0..<n) }
+        let block = (n + kk - 1) / kk
+        var t = Float.infinity
+        var blocks = 0
+        var start = 0
+        let base = v.baseAddress!  // n > 0 here
+        while start < n {
+            let end = min(n, start + block)
+            var m: Float = 0
+            for i in start..<end {
+                let a = abs(base[i])
+                m = a > m ? a : m
+            }
+            t = min(t, m)
+            blocks += 1
+            start = end
+        }
+        // Fewer blocks than k give fewer than k maxima: no usable bound (correct, just slower).
+        if blocks < kk { t = 0 }
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: kk + 1) { mags in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: kk + 1) { idx in
+                var count = 0
+                for i in 0..<n {
+                    let a = abs(base[i])
+                    guard a >= t else { continue }
+                    // Sorted descending by magnitude; on equal magnitudes the lower index stays first.
+                    if count == kk, !(a > mags[kk - 1]) { continue }
+                    var pos = count == kk ? kk - 1 : count
+                    while pos > 0, a > mags[pos - 1] {
+                        mags[pos] = mags[pos - 1]
+                        idx[pos] = idx[pos - 1]
+                        pos -= 1
+                    }
+                    mags[pos] = a
+                    idx[pos] = i
+                    if count < kk { count += 1 }
                 }
-            } else if less(heap[0], item) {
-                heap[0] = item
-                var p = 0
-                while true {
-                    let l = 2 * p + 1, r = l + 1
-                    var s = p
-                    if l < n, less(heap[l], heap[s]) { s = l }
-                    if r < n, less(heap[r], heap[s]) { s = r }
-                    if s == p { break }
-                    heap.swapAt(p, s)
-                    p = s
-                }
+                var out = Array(UnsafeBufferPointer(start: idx.baseAddress, count: count))
+                out.sort()
+                return out
             }
         }
-        return heap.map(\.1).sorted()
     }
 }
 

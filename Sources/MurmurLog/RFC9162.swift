@@ -1,0 +1,63 @@
+import Crypto
+
+/// RFC 9162 §2.1.1 Merkle tree hashing with SHA-256: leaves `0x00‖d`, interior nodes `0x01‖l‖r`.
+/// The domain-separation bytes keep a leaf from ever being mistaken for an interior node.
+public enum RFC9162 {
+    /// MTH({}) = SHA-256(""), the root of the empty tree.
+    public static let emptyRoot: LogHash = sha256([])
+
+    /// SHA-256 of `bytes`; the primitive every other function reduces to.
+    @inlinable
+    public static func sha256(_ bytes: UnsafeRawBufferPointer) -> LogHash {
+        var h = SHA256()
+        h.update(bufferPointer: bytes)
+        return h.finalize().withUnsafeBytes { LogHash(buffer: $0) }
+    }
+
+    /// SHA-256 of a byte array.
+    public static func sha256(_ bytes: [UInt8]) -> LogHash {
+        bytes.withUnsafeBytes { sha256($0) }
+    }
+
+    /// MTH({d}) = SHA-256(0x00 ‖ d).
+    public static func leafHash(_ entry: some Collection<UInt8>) -> LogHash {
+        var h = SHA256()
+        h.update(data: [0x00])
+        if let done: Void = entry.withContiguousStorageIfAvailable({ h.update(bufferPointer: UnsafeRawBufferPointer($0)) }) {
+            _ = done
+        } else {
+            h.update(data: Array(entry))
+        }
+        return h.finalize().withUnsafeBytes { LogHash(buffer: $0) }
+    }
+
+    /// MTH(D[n]) = SHA-256(0x01 ‖ MTH(left) ‖ MTH(right)).
+    @inlinable
+    public static func nodeHash(_ left: LogHash, _ right: LogHash) -> LogHash {
+        withUnsafeTemporaryAllocation(byteCount: 65, alignment: 8) { buf in
+            buf[0] = 0x01
+            withUnsafeBytes(of: left.words) { UnsafeMutableRawBufferPointer(rebasing: buf[1..<33]).copyMemory(from: $0) }
+            withUnsafeBytes(of: right.words) { UnsafeMutableRawBufferPointer(rebasing: buf[33..<65]).copyMemory(from: $0) }
+            return sha256(UnsafeRawBufferPointer(buf))
+        }
+    }
+
+    /// The largest power of two strictly less than n (n ≥ 2): RFC 9162's split point k.
+    @inlinable
+    public static func split(_ n: UInt64) -> UInt64 {
+        precondition(n >= 2, "split needs n >= 2")  // programmer error: callers check n
+        return 1 << (63 - (n - 1).leadingZeroBitCount)
+    }
+
+    /// MTH of a list of hashes treated as leaves of a (sub)tree: k = split(n), H(MTH(h[:k]), MTH(h[k:])).
+    public static func treeHash(_ hashes: ArraySlice<LogHash>) -> LogHash {
+        switch hashes.count {
+        case 0: return emptyRoot
+        case 1: return hashes[hashes.startIndex]
+        default:
+            let k = Int(split(UInt64(hashes.count)))
+            let mid = hashes.startIndex + k
+            return nodeHash(treeHash(hashes[..<mid]), treeHash(hashes[mid...]))
+        }
+    }
+}

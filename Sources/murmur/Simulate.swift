@@ -64,6 +64,7 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         var config = try SimulationOptions.parse([]).config()
         config.seed = seed
+        config.aggregator = .mean  // the demo shows plain FedAvg averaging, not simulate's robust default
         guard rounds >= 1 else { throw ValidationError("--rounds must be ≥ 1") }
         guard epsilon > 0, epsilon.isFinite else { throw ValidationError("--epsilon must be > 0") }
         config.rounds = rounds

@@ -57,6 +57,9 @@ public struct RoundRecord: Sendable, Codable, Equatable {
     public var elapsed: Double
     /// Differential privacy: ε spent so far (at the run's δ), nil when DP is off.
     public var epsilon: Double? = nil
+    /// Per-client anomaly scores of the round's aggregation (plaintext robust aggregation only;
+    /// nil otherwise), for a ledger's reputation and rewards.
+    public var anomalyScores: [ClientAnomaly]? = nil
 }
 
 /// The round protocol — select, broadcast, train locally, aggregate, evaluate — written once
@@ -96,14 +99,14 @@ public struct RoundRunner: Sendable {
             guard outcome.results.count >= needed else {
                 throw FLError.tooFewResults(round: round, got: outcome.results.count, needed: needed)
             }
-            try strategy.aggregate(global: &global, results: outcome.results, round: round)
+            let anomalies = try strategy.aggregateScored(global: &global, results: outcome.results, round: round)
 
             let samples = outcome.results.reduce(0) { $0 + $1.sampleCount }
             let trainLoss = outcome.results.reduce(0.0) { $0 + $1.trainLoss * Double($1.sampleCount) } / Double(max(samples, 1))
             var record = RoundRecord(
                 round: round, accuracy: nil, loss: nil, federatedAccuracy: nil, trainLoss: trainLoss,
                 selected: chosen.count, completed: outcome.results.count, dropped: outcome.dropped,
-                stragglers: outcome.stragglers, seconds: 0, elapsed: 0)
+                stragglers: outcome.stragglers, seconds: 0, elapsed: 0, anomalyScores: anomalies)
             let evaluateNow = settings.evaluateEvery > 0 && (round % settings.evaluateEvery == 0 || round == settings.rounds)
             if evaluateNow, let evaluator {
                 let e = try evaluator(global)

@@ -55,6 +55,18 @@ public struct SimulationConfig: Sendable, Codable {
     /// Differential privacy (DP-FedAvg); nil = off.
     public var dp: DPConfig? = nil
 
+    // Robust aggregation and simulated attacks (issue 6; see Robust/ and Attacks/).
+    /// The robust aggregator in the strategy's `combine` hook (`mean` = FedAvg's weighted mean).
+    public var aggregator: AggregatorKind = .mean
+    /// The attack the malicious clients play (nil = everyone honest).
+    public var attack: AttackKind? = nil
+    /// Fraction of the population that is malicious.
+    public var malicious: Double = 0
+    /// Fraction of each round's updates the aggregators assume may be bad (Krum/Bulyan f, trimmed-mean β).
+    public var byzantineFraction: Double = 0.2
+    /// Size of FLTrust's server root data set.
+    public var rootSamples: Int = 100
+
     public init() {}
 
     /// Rejects values that cannot work, with a message naming the flag.
@@ -80,6 +92,17 @@ public struct SimulationConfig: Sendable, Codable {
         try NetworkConditions(dropout: dropout, straggler: stragglers).validate()
         if let f = federatedEvaluationFraction { try ClientSelection.fraction(f).validate() }
         try dp?.validate()
+        try validateRobustness()
+        if dp != nil {
+            guard aggregator == .mean else {
+                throw FLError.invalidConfiguration(
+                    "--dp accounts for the clipped mean of the updates; --aggregator \(aggregator.rawValue) changes what one client can move, which the accountant does not cover. Use --aggregator mean (the default with --dp)")
+            }
+            if let attack, attack.isColluding {
+                throw FLError.invalidConfiguration(
+                    "--attack \(attack.rawValue) rewrites updates inside the server's aggregation, which --dp replaces with clip-and-noise; simulate it without --dp")
+            }
+        }
     }
 }
 
@@ -191,9 +214,9 @@ public struct Simulation: Sendable {
     /// Runs the whole federation; `progress` is called after every round.
     public func run(progress: (RoundRecord) -> Void = { _ in }) async throws -> SimulationResult {
         let start = Date()
-        let clients = makeClients()
+        let clients = makeClientApps()
         let transport = InMemoryTransport(
-            clients: clients, ids: clients.map(\.id),
+            clients: clients, ids: Array(clients.indices),
             conditions: NetworkConditions(dropout: config.dropout, straggler: config.stragglers), seed: config.seed)
         let model = self.model
         let test = self.test
@@ -204,6 +227,7 @@ public struct Simulation: Sendable {
         var strategy = config.strategy.make(
             parameterCount: initial.count, mu: config.mu, serverLearningRate: config.serverLearningRate,
             serverMomentum: config.serverMomentum)
+        strategy = try robustStrategy(wrapping: strategy, initial: initial)
         var settings = roundSettings
         // DP-FedAvg: wrap the strategy, sample as the accountant assumes, report ε per round.
         var epsilons = [Double]()

@@ -32,6 +32,7 @@ enum SimulationDriver {
         log("murmur: \(config.clients) clients on \(simulation.train.name) (\(simulation.train.count) train / \(simulation.test.count) test samples), "
             + "\(describe(config.partition, config)) split, \(config.model.rawValue) with \(parameterCount) parameters, "
             + "\(config.strategy.rawValue), \(config.rounds) rounds, \(Int((config.fraction * Double(config.clients)).rounded())) clients per round")
+        log("aggregator \(config.aggregator.rawValue)" + (config.attack.map { ", attack \($0.rawValue) by \(simulation.maliciousClients.count) malicious clients" } ?? ""))
         let result = try await simulation.run { r in
             var line = String(format: "round %3d/%d", r.round, config.rounds)
             if let a = r.accuracy, let l = r.loss { line += String(format: "  accuracy %6.2f %%  loss %.4f", a * 100, l) }

@@ -100,6 +100,25 @@ struct SimulationOptions: ParsableArguments {
     // Differential privacy (--dp, --clip, --noise, --target-epsilon, --delta, …): PrivacyOptions.swift.
     @OptionGroup(title: "Differential privacy") var privacy: PrivacyOptions
 
+    // Robust aggregation and attacks (issue 6).
+    @Option(help: "Robust aggregator in the server's combine step: mean, median, trimmed-mean, krum, multi-krum, bulyan, geomed, centered-clip, norm-bound, fltrust. `mean` is plain FedAvg averaging. Default: centered-clip, or mean with --dp.")
+    var aggregator: AggregatorKind?
+
+    @Option(help: "Attack played by the malicious clients: label-flip, sign-flip, noise, backdoor, alie, ipm, min-max, min-sum, free-ride (needs --malicious).")
+    var attack: AttackKind?
+
+    @Option(help: "Fraction of the clients that are malicious, in [0, 1).")
+    var malicious: Double = 0
+
+    @Option(help: "Fraction of each round's updates the aggregator assumes may be bad (Krum/Bulyan f, trimmed-mean β), in [0, 0.5).")
+    var assumedMalicious: Double = 0.2
+
+    @Option(help: "Samples in FLTrust's server root data set.")
+    var rootSamples: Int = 100
+
+    /// The aggregator of `murmur simulate` when none is given (chosen from docs/robustness.md).
+    static let defaultAggregator: AggregatorKind = .centeredClip
+
     /// The library configuration these flags describe.
     func config() throws -> SimulationConfig {
         var c = SimulationConfig()
@@ -155,11 +174,16 @@ struct SimulationOptions: ParsableArguments {
         c.stragglers = stragglers
         c.evaluateEvery = evalEvery
         c.federatedEvaluationFraction = federatedEval
+        c.attack = attack
+        c.malicious = malicious
+        c.byzantineFraction = assumedMalicious
+        c.rootSamples = rootSamples
         if let concurrency {
             guard concurrency >= 1 else { throw ValidationError("--concurrency must be ≥ 1") }
             c.maxConcurrency = concurrency
         }
         c.dp = try privacy.config()
+        c.aggregator = aggregator ?? (c.dp != nil ? .mean : SimulationOptions.defaultAggregator)
         do {
             try c.validate()
         } catch let e as FLError {

@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+
+/// The robustness flags of `murmur simulate` and the `murmur robustness` command, end to end.
+@Suite struct RobustCLITests {
+    let cli = CLITests()
+
+    @Test func badRobustnessFlagsAreRefusedWithTheFlagNamed() throws {
+        for (args, needle) in [
+            (["simulate", "--attack", "alie"], "--malicious"),
+            (["simulate", "--malicious", "0.2"], "--attack"),
+            (["simulate", "--aggregator", "magic"], "magic"),
+            (["simulate", "--attack", "alie", "--malicious", "1.2"], "--malicious"),
+            (["robustness", "--attacks", "none,teleport"], "teleport"),
+        ] {
+            let r = try cli.murmur(args)
+            #expect(r.status != 0, "\(args)")
+            #expect(r.stderr.contains(needle), "\(args): \(r.stderr)")
+        }
+    }
+
+    @Test func robustnessWritesTableAndHeatMap() throws {
+        let dir = cli.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let md = dir.appendingPathComponent("r.md"), svg = dir.appendingPathComponent("r.svg")
+        let r = try cli.murmur(["robustness", "--rounds", "1", "--aggregators", "mean,median", "--attacks", "none,sign-flip",
+                                "--out", md.path, "--svg", svg.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("[4/4]"))
+        let text = try String(contentsOf: md, encoding: .utf8)
+        #expect(text.contains("| median |") && text.contains("sign-flip"))
+        #expect(try String(contentsOf: svg, encoding: .utf8).hasPrefix("<svg"))
+    }
+}

@@ -54,6 +54,8 @@ public struct SimulationConfig: Sendable, Codable {
     public var maxConcurrency: Int = ProcessInfo.processInfo.activeProcessorCount
     /// Differential privacy (DP-FedAvg); nil = off.
     public var dp: DPConfig? = nil
+    /// Secure aggregation (SecAgg+): the server learns only the sum of the updates; nil = off.
+    public var secagg: SecAggSettings? = nil
 
     // Robust aggregation and simulated attacks (issue 6; see Robust/ and Attacks/).
     /// The robust aggregator in the strategy's `combine` hook (`mean` = FedAvg's weighted mean).
@@ -93,6 +95,21 @@ public struct SimulationConfig: Sendable, Codable {
         if let f = federatedEvaluationFraction { try ClientSelection.fraction(f).validate() }
         try dp?.validate()
         try validateRobustness()
+        if let secagg {
+            try secagg.validate()
+            guard aggregator.worksWithSecureAggregation else {
+                throw FLError.invalidConfiguration(
+                    "--aggregator \(aggregator.rawValue) needs each client's update, which --secagg hides from the server; use --aggregator mean (clients bound their own norm with --secagg-clip)")
+            }
+            if let attack, attack.isColluding {
+                throw FLError.invalidConfiguration(
+                    "--attack \(attack.rawValue) is simulated inside the server's aggregation, which --secagg replaces; run it without --secagg")
+            }
+            guard dp == nil else {
+                throw FLError.invalidConfiguration(
+                    "--secagg with --dp is not supported yet (the noise would have to be added by the clients, as a distributed discrete Gaussian); use one of them")
+            }
+        }
         if dp != nil {
             guard aggregator == .mean else {
                 throw FLError.invalidConfiguration(
@@ -229,6 +246,10 @@ public struct Simulation: Sendable {
             serverMomentum: config.serverMomentum)
         strategy = try robustStrategy(wrapping: strategy, initial: initial)
         var settings = roundSettings
+        if let secagg = config.secagg {
+            strategy = SecureAggregation(base: strategy, settings: secagg, seed: config.seed)
+            settings.minimumResults = max(settings.minimumResults, 2)
+        }
         // DP-FedAvg: wrap the strategy, sample as the accountant assumes, report ε per round.
         var epsilons = [Double]()
         if let dp = config.dp {

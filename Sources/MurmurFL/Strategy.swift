@@ -20,6 +20,10 @@ public protocol Strategy: Sendable {
 
     /// Applies Δ̄ to the global parameters (the server optimizer step).
     mutating func applyServerUpdate(_ delta: [Float], to global: inout [Float], round: Int)
+
+    /// One aggregation: by default `combine`, then `applyServerUpdate`. Override when the
+    /// reduction needs the round (secure aggregation runs a protocol instance per round).
+    mutating func aggregate(global: inout [Float], results: [FitResult], round: Int) throws
 }
 
 extension Strategy {

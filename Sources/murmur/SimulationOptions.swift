@@ -116,6 +116,16 @@ struct SimulationOptions: ParsableArguments {
     @Option(help: "Samples in FLTrust's server root data set.")
     var rootSamples: Int = 100
 
+    // Secure aggregation (SecAgg+).
+    @Flag(help: "Secure aggregation (SecAgg+): the server learns only the sum of each round's updates. Clients weigh equally.")
+    var secagg = false
+
+    @Option(help: "With --secagg: L2 bound each client applies to its update before quantisation.")
+    var secaggClip: Float = 1
+
+    @Option(help: "With --secagg: probability that a client drops out at a random stage of the protocol, in [0, 1).")
+    var secaggDropout: Double = 0
+
     /// The aggregator of `murmur simulate` when none is given (chosen from docs/robustness.md).
     static let defaultAggregator: AggregatorKind = .centeredClip
 
@@ -183,7 +193,15 @@ struct SimulationOptions: ParsableArguments {
             c.maxConcurrency = concurrency
         }
         c.dp = try privacy.config()
-        c.aggregator = aggregator ?? (c.dp != nil ? .mean : SimulationOptions.defaultAggregator)
+        if secagg {
+            var sa = SecAggSettings()
+            sa.clipNorm = secaggClip
+            sa.stageDropout = secaggDropout
+            c.secagg = sa
+        } else if secaggDropout != 0 || secaggClip != 1 {
+            throw ValidationError("--secagg-clip and --secagg-dropout need --secagg")
+        }
+        c.aggregator = aggregator ?? ((c.dp != nil || c.secagg != nil) ? .mean : SimulationOptions.defaultAggregator)
         do {
             try c.validate()
         } catch let e as FLError {

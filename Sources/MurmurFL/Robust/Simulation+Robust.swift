@@ -12,9 +12,8 @@ extension SimulationConfig {
         if attack != nil, malicious == 0 { throw bad("--attack needs --malicious > 0 (the fraction of clients that attack)") }
         if malicious > 0, attack == nil { throw bad("--malicious needs --attack NAME (\(AttackKind.allCases.map(\.rawValue).joined(separator: ", ")))") }
         if aggregator == .fltrust { guard rootSamples >= 1 else { throw bad("--root-samples must be ≥ 1 for fltrust") } }
-        // TODO(secagg): once SimulationConfig has secure aggregation, reject here
-        // `!aggregator.worksWithSecureAggregation` with: "--aggregator X needs each client's
-        // update, which secure aggregation hides; use mean or norm-bound (clipped on the client)".
+        // With --secagg, SimulationConfig.validate() refuses aggregators that need plaintext
+        // updates (`worksWithSecureAggregation`).
     }
 
     /// f, the updates per round Krum and Bulyan assume may be Byzantine: ⌊ρ·n⌋ of the n clients

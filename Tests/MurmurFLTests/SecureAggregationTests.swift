@@ -1,0 +1,63 @@
+import MurmurCore
+import MurmurTensor
+import Testing
+@testable import MurmurFL
+
+@Suite struct SecureAggregationTests {
+    func results(n: Int, d: Int, seed: UInt64) -> [FitResult] {
+        var rng = SeededRNG(seed: seed)
+        return (0..<n).map { i in
+            FitResult(client: i * 3, delta: (0..<d).map { _ in Float(rng.nextGaussian()) * 0.1 }, sampleCount: 1 + i, trainLoss: 0)
+        }
+    }
+
+    /// The securely aggregated mean equals the plaintext mean of the clipped deltas, up to the
+    /// quantisation step (2C / 2^16 per coordinate).
+    @Test func secureMeanMatchesPlaintextMean() throws {
+        let rs = results(n: 6, d: 40, seed: 1)
+        var s = SecureAggregation(base: FedAvg(), settings: SecAggSettings(), seed: 9)
+        var global = [Float](repeating: 0, count: 40)
+        try s.aggregate(global: &global, results: rs, round: 3)
+        var expected = [Float](repeating: 0, count: 40)
+        for r in rs {
+            var x = r.delta
+            Vec.clip(&x, maxNorm: 1)
+            Vec.axpy(1 / Float(rs.count), x, &expected)
+        }
+        let step = 2 * 1 / Float(1 << 16)
+        for (a, b) in zip(global, expected) { #expect(abs(a - b) <= 2 * step, "\(a) vs \(b)") }
+    }
+
+    /// Clients dropping at protocol stages still leave a valid aggregate of the survivors, and a
+    /// round where too many drop fails with a clear error instead of a wrong model.
+    @Test func dropoutsAtStages() throws {
+        let rs = results(n: 20, d: 16, seed: 2)
+        var settings = SecAggSettings()
+        settings.stageDropout = 0.15
+        var s = SecureAggregation(base: FedAvg(), settings: settings, seed: 4)
+        var global = [Float](repeating: 0, count: 16)
+        try s.aggregate(global: &global, results: rs, round: 1)
+        #expect(global.allSatisfy(\.isFinite) && global.contains { $0 != 0 })
+        settings.stageDropout = 0.95
+        var failing = SecureAggregation(base: FedAvg(), settings: settings, seed: 4)
+        #expect(throws: FLError.self) { try failing.aggregate(global: &global, results: rs, round: 1) }
+    }
+
+    @Test func simulationWithSecAggLearnsAndRefusesBadCombinations() async throws {
+        var c = SimulationConfig()
+        c.clients = 10
+        c.rounds = 3
+        c.fraction = 0.6
+        c.hidden = [16]
+        c.secagg = SecAggSettings()
+        let r = try await Simulation(config: c).run()
+        #expect(r.final.accuracy > 0.3, "accuracy \(r.final.accuracy)")
+        var bad = c
+        bad.aggregator = .krum
+        #expect(throws: FLError.self) { try Simulation(config: bad) }
+        bad = c
+        bad.dp = DPConfig()
+        bad.dp?.noiseMultiplier = 1
+        #expect(throws: FLError.self) { try Simulation(config: bad) }
+    }
+}

@@ -41,6 +41,36 @@ public enum Multibase {
         return out
     }
 
+    /// Lower-case base16 (hex), as digests, nonces and key files are printed.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(2 * bytes.count)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes hex text (either case, even length).
+    public static func decodeHex(_ text: String) throws -> [UInt8] {
+        let chars = Array(text.utf8)
+        guard chars.count % 2 == 0 else { throw MurmurCoreError.invalidEncoding("hex text has an odd number of digits") }
+        func nibble(_ c: UInt8) throws -> UInt8 {
+            switch c {
+            case 0x30...0x39: return c - 0x30
+            case 0x61...0x66: return c - 0x61 + 10
+            case 0x41...0x46: return c - 0x41 + 10
+            default: throw MurmurCoreError.invalidEncoding("'\(Character(UnicodeScalar(c)))' is not a hex digit")
+            }
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(chars.count / 2)
+        for i in stride(from: 0, to: chars.count, by: 2) { out.append(try nibble(chars[i]) << 4 | nibble(chars[i + 1])) }
+        return out
+    }
+
     /// Bitcoin's base58 alphabet, as libp2p prints peer ids.
     public static func base58btc(_ bytes: [UInt8]) -> String {
         let zeros = bytes.prefix { $0 == 0 }.count

@@ -22,8 +22,8 @@ public struct InMemoryTransport: Transport {
         switch conditions.fate(client: client, round: instruction.round, seed: seed) {
         case .dropsOut: throw FLError.clientDropped(client)
         case .straggles:
-            // The straggler does the work but answers too late; the server never sees it.
-            _ = try app.fit(instruction)
+            // The straggler's answer arrives after the deadline and is discarded, so the
+            // simulation does not spend the training on it.
             throw FLError.clientTimedOut(client)
         case .answers: return try app.fit(instruction)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import MurmurCore
 
 /// A 32-byte SHA-256 Merkle tree hash, stored inline (no heap allocation).
 /// Proofs are plain arrays of these; RFC 9162 §2.1 fixes the hash function to SHA-256.
@@ -44,7 +45,7 @@ public struct LogHash: Hashable, Sendable, CustomStringConvertible {
     public var base64: String { Data(bytes).base64EncodedString() }
 
     /// Lowercase hex.
-    public var hex: String { bytes.map { String(format: "%02x", $0) }.joined() }
+    public var hex: String { Multibase.hex(bytes) }
 
     public var description: String { base64 }
 

@@ -62,7 +62,7 @@ public struct InferenceProver {
                     let label = argmax(out)
                     var nonceBytes = [UInt8]()
                     for _ in 0..<2 { withUnsafeBytes(of: nonces.next()) { nonceBytes += $0 } }
-                    let nonce = hex(nonceBytes)
+                    let nonce = Multibase.hex(nonceBytes)
                     var r = Receipt(model: modelCID, inputDigest: Receipt.digest(of: x), output: out, label: label,
                                     proof: proof, mode: mode, device: "", timestamp: now, nonce: nonce)
                     try r.sign(with: identity)

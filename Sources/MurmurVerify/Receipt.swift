@@ -47,7 +47,7 @@ public struct Receipt: Sendable, Equatable {
     public static func digest(of input: UnsafeBufferPointer<Float>) -> String {
         var h = SHA256()
         for v in input { withUnsafeBytes(of: v.bitPattern.littleEndian) { h.update(bufferPointer: $0) } }
-        return hex(Array(h.finalize()))
+        return Multibase.hex(Array(h.finalize()))
     }
 
     /// The JSON object without the signature (what is signed).
@@ -158,14 +158,3 @@ public struct Receipt: Sendable, Equatable {
     }
 }
 
-/// Lower-case hex of `bytes`.
-func hex(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out = [UInt8]()
-    out.reserveCapacity(2 * bytes.count)
-    for b in bytes {
-        out.append(digits[Int(b >> 4)])
-        out.append(digits[Int(b & 15)])
-    }
-    return String(decoding: out, as: UTF8.self)
-}

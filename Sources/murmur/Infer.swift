@@ -49,16 +49,11 @@ func loadIdentity(_ path: String) throws -> Identity {
     let fm = FileManager.default
     if let data = fm.contents(atPath: path) {
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        var seed = [UInt8]()
-        var it = text.makeIterator()
-        while let a = it.next(), let b = it.next() {
-            guard let byte = UInt8(String([a, b]), radix: 16) else { throw ValidationError("--key '\(path)' is not a hex seed") }
-            seed.append(byte)
-        }
+        guard let seed = try? Multibase.decodeHex(text) else { throw ValidationError("--key '\(path)' is not a hex seed") }
         do { return try Identity(seed: seed) } catch { throw ValidationError("--key '\(path)': \(error)") }
     }
     let id = Identity()
-    let hex = id.privateKey.rawRepresentation.map { String(format: "%02x", $0) }.joined()
+    let hex = Multibase.hex(Array(id.privateKey.rawRepresentation))
     try fm.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
     guard fm.createFile(atPath: path, contents: Data((hex + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
         throw ValidationError("cannot create key file '\(path)'")

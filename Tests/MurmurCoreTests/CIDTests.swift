@@ -46,6 +46,13 @@ import Testing
         #expect(throws: MurmurCoreError.self) { try Multibase.decodeBase58btc("0OIl") }
     }
 
+    @Test func hexRoundTrip() throws {
+        #expect(Multibase.hex([0x00, 0xAB, 0x7F]) == "00ab7f")
+        #expect(try Multibase.decodeHex("00AB7f") == [0x00, 0xAB, 0x7F])
+        #expect(throws: MurmurCoreError.self) { try Multibase.decodeHex("abc") }
+        #expect(throws: MurmurCoreError.self) { try Multibase.decodeHex("zz") }
+    }
+
     @Test func varints() throws {
         for v: UInt64 in [0, 1, 127, 128, 300, 0x0200, 1 << 35, UInt64.max] {
             let enc = Varint.encode(v)

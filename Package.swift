@@ -72,8 +72,10 @@ let package = Package(
         .testTarget(name: "MurmurCoreTests", dependencies: ["MurmurCore"]),
         .testTarget(name: "MurmurTensorTests", dependencies: ["MurmurTensor"]),
         .testTarget(name: "MurmurMLTests", dependencies: ["MurmurML"]),
-        .testTarget(name: "MurmurPrivacyTests", dependencies: ["MurmurPrivacy"]),
-        .testTarget(name: "MurmurFLTests", dependencies: ["MurmurFL", "MurmurML"]),
+        // Shared by the test targets: process runner, the `murmur` binary, the Python reference peers.
+        .target(name: "MurmurTestSupport", path: "Tests/Support"),
+        .testTarget(name: "MurmurPrivacyTests", dependencies: ["MurmurPrivacy", "MurmurTestSupport"]),
+        .testTarget(name: "MurmurFLTests", dependencies: ["MurmurFL", "MurmurML", "MurmurTestSupport"]),
         .testTarget(
             name: "MurmurSecAggTests",
             dependencies: [
@@ -85,12 +87,12 @@ let package = Package(
         // Depends on `murmur` so the crash-safety test can SIGKILL a real appending process.
         .testTarget(
             name: "MurmurLogTests",
-            dependencies: ["MurmurLog", "murmur"],
+            dependencies: ["MurmurLog", "murmur", "MurmurTestSupport"],
             resources: [.copy("Data")]
         ),
         .testTarget(name: "MurmurVerifyTests", dependencies: ["MurmurVerify", "MurmurML"]),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
-        .testTarget(name: "MurmurCLITests", dependencies: ["murmur"]),
+        .testTarget(name: "MurmurCLITests", dependencies: ["murmur", "MurmurTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

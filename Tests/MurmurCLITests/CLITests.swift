@@ -1,4 +1,5 @@
 import Foundation
+import MurmurTestSupport
 import Testing
 
 /// End-to-end checks of the `murmur` command: it is run as a process, as a user would.
@@ -9,29 +10,9 @@ import Testing
         var stderr: String
     }
 
-    /// The `murmur` binary sits next to the test bundle in the build folder.
-    static var binary: URL {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("murmur")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("murmur")
-    }
-
     func murmur(_ args: [String]) throws -> Run {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let r = try runProcess(murmurBinary, args)
+        return Run(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     func tempDir() -> URL {

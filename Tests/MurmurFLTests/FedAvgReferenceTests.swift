@@ -1,6 +1,7 @@
 import Foundation
 import MurmurCore
 import MurmurML
+import MurmurTestSupport
 import Testing
 @testable import MurmurFL
 

@@ -1,24 +1,14 @@
 import Foundation
+import MurmurTestSupport
 import Testing
 @testable import MurmurLog
 
 /// SIGKILL the appending `murmur log append` process at random moments, 20 times; after each restart
 /// every acknowledged entry is present with its bytes and every published checkpoint is consistent.
 @Suite struct CrashSafetyTests {
-    /// The `murmur` binary sits next to the test bundle in the build folder (as in CLITests).
-    static var binary: URL {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("murmur")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("murmur")
-    }
-
     static func run(_ args: [String]) throws -> (Int32, String) {
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = murmurBinary
         p.arguments = args
         let out = Pipe()
         p.standardOutput = out
@@ -40,7 +30,7 @@ import Testing
         var rng = SystemRandomNumberGenerator()
         for run in 0..<20 {
             let p = Process()
-            p.executableURL = Self.binary
+            p.executableURL = murmurBinary
             p.arguments = ["log", "append", logDir, "--batch", "500", "--checkpoint-each-batch"]
             let input = Pipe(), output = Pipe()
             p.standardInput = input

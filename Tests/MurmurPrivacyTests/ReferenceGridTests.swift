@@ -1,4 +1,5 @@
 import Foundation
+import MurmurTestSupport
 import Testing
 @testable import MurmurPrivacy
 

@@ -1,0 +1,47 @@
+import Foundation
+
+/// What a child process printed and how it ended.
+public struct ProcessOutput: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs `executable` with `arguments` and waits. Standard error goes to a temporary file read
+/// after exit, so a child that writes a lot to stderr can never block on a full pipe while
+/// standard output is being drained.
+public func runProcess(_ executable: URL, _ arguments: [String]) throws -> ProcessOutput {
+    let p = Process()
+    p.executableURL = executable
+    p.arguments = arguments
+    let out = Pipe()
+    let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("murmur-test-\(UUID().uuidString).stderr")
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    defer { try? FileManager.default.removeItem(at: errURL) }
+    let errFile = try FileHandle(forWritingTo: errURL)
+    defer { try? errFile.close() }
+    p.standardOutput = out
+    p.standardError = errFile
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    let errData = (try? Data(contentsOf: errURL)) ?? Data()
+    return ProcessOutput(status: p.terminationStatus, stdout: String(decoding: data, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// The repository root (this file is Tests/Support/TestProcess.swift).
+public var repositoryRoot: URL {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
+
+/// The built `murmur` binary, which sits next to the test bundle in the build folder.
+public var murmurBinary: URL {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent("murmur")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("murmur")
+}

@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-int murmur_kernels_version(void) { return 2; }
-
 /* ---- run-time dispatch ------------------------------------------------------------------ */
 
 int murmur_gemm_kernel_available(murmur_gemm_kernel kernel) {

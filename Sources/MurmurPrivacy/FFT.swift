@@ -11,12 +11,6 @@ enum FFT {
         return m
     }
 
-    /// Transforms (re, im) in place; `inverse` computes the unscaled inverse transform.
-    /// The count must be a power of two.
-    static func transform(re: inout [Double], im: inout [Double], inverse: Bool) {
-        transform(re: &re, im: &im, inverse: inverse, twiddles: Twiddles(count: re.count))
-    }
-
     /// cos and sin of 2πk/n for k < n/2, computed directly (no recurrence drift), shared by the
     /// forward and inverse transforms of one length.
     struct Twiddles {
@@ -32,6 +26,8 @@ enum FFT {
         }
     }
 
+    /// Transforms (re, im) in place with precomputed twiddles of the same length; `inverse`
+    /// computes the unscaled inverse transform. The count must be a power of two.
     static func transform(re: inout [Double], im: inout [Double], inverse: Bool, twiddles: Twiddles) {
         let n = re.count
         precondition(n == im.count && n & (n - 1) == 0, "FFT length must be a power of two")  // programmer error

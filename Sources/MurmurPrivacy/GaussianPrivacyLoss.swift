@@ -65,15 +65,8 @@ struct GaussianPrivacyLoss {
         case .add:
             if q == 1 { return Special.logNdtr((x - 1) / sigma) }
             let a = log1p(-q) + Special.logNdtr(x / sigma), b = log(q) + Special.logNdtr((x - 1) / sigma)
-            return logAddExp(a, b)
+            return Special.logAdd(a, b)
         }
-    }
-
-    func logAddExp(_ a: Double, _ b: Double) -> Double {
-        if a == -.infinity { return b }
-        if b == -.infinity { return a }
-        let m = max(a, b)
-        return m + log1p(exp(-abs(a - b)))
     }
 
     /// δ(ε) of one release: μ_upper(x_ε) − e^ε μ_lower(x_ε) at x_ε = ℓ⁻¹(ε), clipped to [0, 1].
@@ -145,6 +138,17 @@ public struct PLDAccountant: PrivacyAccountant {
     public mutating func compose(_ event: GaussianEvent) throws {
         try event.validate()
         guard event.count > 0 else { return }
+        compose(try Self.singleRound(event, discretization: discretization), count: event.count)
+    }
+
+    /// One release of an event, discretized for both adjacencies (`add` is nil when q = 1, where
+    /// the two coincide). Built once and self-composed for any number of rounds.
+    struct SingleRound {
+        let remove: PrivacyLossPMF
+        let add: PrivacyLossPMF?
+    }
+
+    static func singleRound(_ event: GaussianEvent, discretization: Double) throws -> SingleRound {
         let q: Double
         switch event.sampling {
         case .full: q = 1
@@ -153,13 +157,16 @@ public struct PLDAccountant: PrivacyAccountant {
             throw PrivacyError.unsupported(
                 "the PLD accountant handles Poisson sampling and full participation (as dp-accounting's PLDAccountant); use the RDP accountant for sampling without replacement")
         }
-        for adjacency in [GaussianPrivacyLoss.Adjacency.remove, .add] {
-            let single = GaussianPrivacyLoss(sigma: event.noiseMultiplier, q: q, adjacency: adjacency)
-                .connectTheDots(discretization: discretization)
-            let composed = single.selfComposed(event.count)
-            if adjacency == .remove { remove = Self.compose(remove, composed) } else { add = Self.compose(add, composed) }
-            if q == 1 { add = remove; break }
+        func pmf(_ adjacency: GaussianPrivacyLoss.Adjacency) -> PrivacyLossPMF {
+            GaussianPrivacyLoss(sigma: event.noiseMultiplier, q: q, adjacency: adjacency).connectTheDots(discretization: discretization)
         }
+        return SingleRound(remove: pmf(.remove), add: q == 1 ? nil : pmf(.add))
+    }
+
+    /// Composes `count` releases of `single`.
+    mutating func compose(_ single: SingleRound, count: Int) {
+        remove = Self.compose(remove, single.remove.selfComposed(count))
+        if let a = single.add { add = Self.compose(add, a.selfComposed(count)) } else { add = remove }
     }
 
     /// Convolution of two PMFs (direct when one is a point mass, else FFT), tails truncated at 1e-15.
@@ -174,14 +181,15 @@ public struct PLDAccountant: PrivacyAccountant {
             let len = FFT.paddedLength(n)
             var ar = a.probs + [Double](repeating: 0, count: len - a.probs.count), ai = [Double](repeating: 0, count: len)
             var br = b.probs + [Double](repeating: 0, count: len - b.probs.count), bi = [Double](repeating: 0, count: len)
-            FFT.transform(re: &ar, im: &ai, inverse: false)
-            FFT.transform(re: &br, im: &bi, inverse: false)
+            let twiddles = FFT.Twiddles(count: len)
+            FFT.transform(re: &ar, im: &ai, inverse: false, twiddles: twiddles)
+            FFT.transform(re: &br, im: &bi, inverse: false, twiddles: twiddles)
             for i in 0..<len {
                 let r = ar[i] * br[i] - ai[i] * bi[i], m = ar[i] * bi[i] + ai[i] * br[i]
                 ar[i] = r
                 ai[i] = m
             }
-            FFT.transform(re: &ar, im: &ai, inverse: true)
+            FFT.transform(re: &ar, im: &ai, inverse: true, twiddles: twiddles)
             out = PrivacyLossPMF(discretization: a.discretization, lowerLoss: a.lowerLoss + b.lowerLoss,
                                  probs: (0..<n).map { ar[$0] / Double(len) }, infinityMass: 0)
         }

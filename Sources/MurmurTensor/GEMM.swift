@@ -40,7 +40,7 @@ public enum GEMM {
 
     /// Kernels this CPU can run ("portable" always; "avx2-fma", "avx512" where supported).
     public static var availableKernels: [String] {
-        GEMMBackend.allCases.filter { murmur_gemm_kernel_available($0.kernel) != 0 }.map(\.name)
+        GEMMBackend.allCases.filter(\.isAvailable).map(\.name)
     }
 
     /// The kernel `sgemm` uses now: `backend` unless overridden with `useKernel(_:)`.
@@ -55,7 +55,7 @@ public enum GEMM {
             murmur_gemm_set_kernel_override(-1)
             return true
         }
-        guard let b = GEMMBackend.allCases.first(where: { $0.name == name }), murmur_gemm_kernel_available(b.kernel) != 0 else {
+        guard let b = GEMMBackend.allCases.first(where: { $0.name == name }), b.isAvailable else {
             return false
         }
         murmur_gemm_set_kernel_override(Int32(b.kernel.rawValue))

@@ -82,14 +82,6 @@ public enum Vec {
         return norm
     }
 
-    /// z ← x − y.
-    public static func subtract(_ x: [Float], _ y: [Float]) -> [Float] {
-        precondition(x.count == y.count, "subtract: length mismatch \(x.count) vs \(y.count)")
-        var z = x
-        axpy(-1, y, &z)
-        return z
-    }
-
     @inline(__always)
     static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)

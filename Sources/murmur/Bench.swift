@@ -37,11 +37,14 @@ struct BenchOptions: ParsableArguments {
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    func interpreter() throws -> String {
-        if setup {
-            let script = repoRoot.appendingPathComponent("scripts/bench-venv").path
-            try runProcess("/bin/bash", [script], echo: true)
+    /// `--setup` runs once, when the options are parsed, not once per reference call.
+    func validate() throws {
+        if setup && !noReference {
+            try runProcess("/bin/bash", [repoRoot.appendingPathComponent("scripts/bench-venv").path], echo: true)
         }
+    }
+
+    func interpreter() throws -> String {
         if let python { return python }
         if let env = ProcessInfo.processInfo.environment["MURMUR_BENCH_PYTHON"], !env.isEmpty { return env }
         let venv = repoRoot.appendingPathComponent(".venv-bench/bin/python").path

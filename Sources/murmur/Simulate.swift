@@ -62,7 +62,7 @@ struct Demo: AsyncParsableCommand {
     var noDp = false
 
     func run() async throws {
-        var config = try SimulationOptions.parse([]).config()
+        var config = SimulationConfig()
         config.seed = seed
         config.aggregator = .mean  // the demo shows plain FedAvg averaging, not simulate's robust default
         guard rounds >= 1 else { throw ValidationError("--rounds must be ≥ 1") }

@@ -27,7 +27,7 @@ enum SimulationDriver {
 
     static func run(config: SimulationConfig, out: String?, json: Bool, title: String) async throws {
         let simulation = try Simulation(config: config)
-        let parameterCount = try simulation.initialParameters().count
+        let parameterCount = try Network.parameterCount(of: simulation.model)
         let log: (String) -> Void = json ? { line in FileHandle.standardError.write(Data((line + "\n").utf8)) } : { print($0) }
         log("murmur: \(config.clients) clients on \(simulation.train.name) (\(simulation.train.count) train / \(simulation.test.count) test samples), "
             + "\(describe(config.partition, config)) split, \(config.model.rawValue) with \(parameterCount) parameters, "

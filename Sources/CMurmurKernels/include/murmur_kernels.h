@@ -16,8 +16,6 @@
 extern "C" {
 #endif
 
-/* Version of this kernel library; bumped when results change bit-wise. */
-int murmur_kernels_version(void);
 
 /* The micro-kernel families. Values are stable (used from Swift). */
 typedef enum {

@@ -50,9 +50,9 @@ public struct Krum: RobustAggregator {
         let s = Self.scores(dist, n: n, f: f)
         let m = min(n, max(1, selectionCount ?? (n - f)))
         let chosen = Self.best(s, m: m)
-        let delta = updates.weightedMean((0..<n).map { chosen.contains($0) ? 1 : 0 })
-        let med = median(s)
         let chosenSet = Set(chosen)
+        let delta = updates.weightedMean((0..<n).map { chosenSet.contains($0) ? 1 : 0 })
+        let med = median(s)
         let anomalies = (0..<n).map { i in
             ClientAnomaly(client: updates.clients[i], score: med > 0 ? max(0, s[i] / med - 1) : 0, excluded: !chosenSet.contains(i))
         }

@@ -22,6 +22,11 @@ public final class Network {
     /// Number of trainable parameters (the length of `parameters`).
     public var parameterCount: Int { stack.parameterCount }
 
+    /// The number of parameters a network of `config` has, without building or initialising it.
+    public static func parameterCount(of config: ModelConfig) throws -> Int {
+        try LayerStack(config: config).parameterCount
+    }
+
     /// Floats per input sample (the input shape, flattened).
     public var inputSize: Int { stack.inputSize }
 
@@ -94,10 +99,7 @@ public final class Network {
     /// Inference only: `gradients` is left untouched.
     public func logits(features: UnsafeBufferPointer<Float>, batch: Int) -> [Float] {
         checkBatch(features: features, batch: batch)
-        let ws = workspace(for: batch)
-        parameters.withUnsafeBufferPointer { p in
-            forward(ws, batch: batch, input: features.baseAddress!, parameters: p.baseAddress!)
-        }
+        let ws = runForward(features: features.baseAddress!, batch: batch)
         return Array(UnsafeBufferPointer(start: ws.activations[stack.layers.count - 1], count: batch * stack.classCount))
     }
 
@@ -106,10 +108,7 @@ public final class Network {
     /// samples. Activation proofs (MurmurVerify) commit to the latter.
     public func inference(features: UnsafeBufferPointer<Float>, batch: Int) -> (logits: [Float], penultimate: [Float], width: Int) {
         checkBatch(features: features, batch: batch)
-        let ws = workspace(for: batch)
-        parameters.withUnsafeBufferPointer { p in
-            forward(ws, batch: batch, input: features.baseAddress!, parameters: p.baseAddress!)
-        }
+        let ws = runForward(features: features.baseAddress!, batch: batch)
         let last = stack.layers.count - 1
         let logits = Array(UnsafeBufferPointer(start: ws.activations[last], count: batch * stack.classCount))
         if last == 0 {
@@ -122,11 +121,16 @@ public final class Network {
     /// Runs the forward pass and hands the logits to `body` without copying them (they live in
     /// the workspace until the next pass).
     func withLogits<R>(features: UnsafePointer<Float>, batch: Int, _ body: (UnsafePointer<Float>) -> R) -> R {
+        body(runForward(features: features, batch: batch).activations[stack.layers.count - 1])
+    }
+
+    /// The forward pass over `batch` samples into the workspace, which it returns.
+    private func runForward(features: UnsafePointer<Float>, batch: Int) -> Workspace {
         let ws = workspace(for: batch)
         parameters.withUnsafeBufferPointer { p in
             forward(ws, batch: batch, input: features, parameters: p.baseAddress!)
         }
-        return body(ws.activations[stack.layers.count - 1])
+        return ws
     }
 
     private func checkBatch(features: UnsafeBufferPointer<Float>, batch: Int) {

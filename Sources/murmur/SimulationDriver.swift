@@ -23,6 +23,13 @@ enum SimulationDriver {
         // Differential privacy (absent when --dp is off): ε spent after the last round, at δ.
         var epsilon: Double?
         var delta: Double?
+        // Robust aggregation: the aggregator always; the attack, its malicious share and (for the
+        // backdoor) the trigger's success rate on the final model only when an attack ran.
+        var aggregator: String
+        var attack: String?
+        var malicious: Double?
+        var malicious_clients: Int?
+        var backdoor_success: Double?
     }
 
     static func run(config: SimulationConfig, out: String?, json: Bool, title: String) async throws {
@@ -81,7 +88,11 @@ enum SimulationDriver {
                 dataset: simulation.train.name, seed: config.seed, parameters: parameterCount,
                 train_samples: result.trainSamples, test_samples: result.testSamples, model_cid: cid, report: reportPath,
                 history: result.history,
-                epsilon: result.history.last?.epsilon, delta: config.dp?.delta)
+                epsilon: result.history.last?.epsilon, delta: config.dp?.delta,
+                aggregator: config.aggregator.rawValue, attack: config.attack?.rawValue,
+                malicious: config.attack == nil ? nil : config.malicious,
+                malicious_clients: config.attack == nil ? nil : simulation.maliciousClients.count,
+                backdoor_success: config.attack == .backdoor ? try simulation.backdoorSuccessRate(result.parameters) : nil)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(s), as: UTF8.self))

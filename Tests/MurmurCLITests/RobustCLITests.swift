@@ -31,4 +31,22 @@ import Testing
         #expect(text.contains("| median |") && text.contains("sign-flip"))
         #expect(try String(contentsOf: svg, encoding: .utf8).hasPrefix("<svg"))
     }
+
+    @Test func jsonNamesTheAggregatorAndTheAttack() throws {
+        let r = try cli.murmur(["simulate", "--clients", "10", "--rounds", "1", "--hidden", "8", "--json",
+                                "--aggregator", "median", "--attack", "backdoor", "--malicious", "0.2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        #expect(obj?["aggregator"] as? String == "median")
+        #expect(obj?["attack"] as? String == "backdoor")
+        #expect(obj?["malicious"] as? Double == 0.2)
+        #expect(obj?["malicious_clients"] as? Int == 2)
+        let success = try #require(obj?["backdoor_success"] as? Double)
+        #expect(success >= 0 && success <= 1)
+        // Without an attack only the aggregator is named.
+        let clean = try cli.murmur(["simulate", "--clients", "4", "--rounds", "1", "--hidden", "8", "--json"])
+        let cleanObj = try JSONSerialization.jsonObject(with: Data(clean.stdout.utf8)) as? [String: Any]
+        #expect(cleanObj?["aggregator"] as? String == "centered-clip")
+        #expect(cleanObj?["attack"] == nil && cleanObj?["backdoor_success"] == nil)
+    }
 }

@@ -50,7 +50,7 @@ let package = Package(
         ),
         .target(
             name: "MurmurVerify",
-            dependencies: ["MurmurML", "MurmurCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["MurmurML", "MurmurCore", "CMurmurKernels", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // SecAgg+ (Bell et al. CCS 2020 over Bonawitz et al. CCS 2017) as transport-agnostic
         // state machines; see docs/secagg.md.
@@ -90,7 +90,7 @@ let package = Package(
             dependencies: ["MurmurLog", "murmur", "MurmurTestSupport"],
             resources: [.copy("Data")]
         ),
-        .testTarget(name: "MurmurVerifyTests", dependencies: ["MurmurVerify", "MurmurML"]),
+        .testTarget(name: "MurmurVerifyTests", dependencies: ["MurmurVerify", "MurmurML", "CMurmurKernels"]),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
         .testTarget(name: "MurmurCLITests", dependencies: ["murmur", "MurmurTestSupport"]),
     ],

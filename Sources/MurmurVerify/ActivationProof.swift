@@ -1,3 +1,5 @@
+import CMurmurKernels
+
 /// A compact commitment to one input's last hidden layer, in the spirit of TOPLOC (Ong et al.
 /// 2025, "TOPLOC: A Locality Sensitive Hashing Scheme for Trustless Verifiable Inference").
 ///
@@ -106,56 +108,41 @@ public struct ActivationProof: Equatable, Sendable {
                                expected: min(k, width))
     }
 
-    /// Indices of the k largest |values| (ties broken by the lower index), in ascending order.
-    ///
-    /// Two passes, no heap allocation besides the result: the minimum of the per-block maxima
-    /// (blocks of ⌈n/k⌉ values) is a lower bound t on the k-th largest magnitude, since the k
-    /// block maxima are k distinct values ≥ t; the second pass keeps the values ≥ t (usually a
-    /// few dozen) in a small sorted buffer.
+    /// Indices of the k largest |values| (NaN counts as 0; ties broken by the lower index), in
+    /// ascending order. Runs once per inference, so it is a C kernel (`murmur_topk_abs`: an
+    /// AVX-512 path on CPUs that have it, a portable one elsewhere; docs/verification.md).
     static func topK(_ v: UnsafeBufferPointer<Float>, k: Int) -> [Int] {
-        let n = v.count
-        let kk = min(k, n)
-        guard kk > 0 else { return [] }
-        if kk == n { return Array(0..<n) }
-        let block = (n + kk - 1) / kk
-        var t = Float.infinity
-        var blocks = 0
-        var start = 0
-        let base = v.baseAddress!  // n > 0 here
-        while start < n {
-            let end = min(n, start + block)
-            var m: Float = 0
-            for i in start..<end {
-                let a = abs(base[i])
-                m = a > m ? a : m
-            }
-            t = min(t, m)
-            blocks += 1
-            start = end
+        let kk = min(k, v.count)
+        guard kk > 0, let base = v.baseAddress else { return [] }
+        return withUnsafeTemporaryAllocation(of: CInt.self, capacity: kk) { out in
+            let w = Int(murmur_topk_abs(base, CInt(v.count), CInt(kk), out.baseAddress!))
+            return (0..<w).map { Int(out[$0]) }
         }
-        // Fewer blocks than k give fewer than k maxima: no usable bound (correct, just slower).
-        if blocks < kk { t = 0 }
-        return withUnsafeTemporaryAllocation(of: Float.self, capacity: kk + 1) { mags in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: kk + 1) { idx in
-                var count = 0
-                for i in 0..<n {
-                    let a = abs(base[i])
-                    guard a >= t else { continue }
-                    // Sorted descending by magnitude; on equal magnitudes the lower index stays first.
-                    if count == kk, !(a > mags[kk - 1]) { continue }
-                    var pos = count == kk ? kk - 1 : count
-                    while pos > 0, a > mags[pos - 1] {
-                        mags[pos] = mags[pos - 1]
-                        idx[pos] = idx[pos - 1]
-                        pos -= 1
+    }
+
+    /// The wire form of the proof for one activation vector, built without intermediate
+    /// arrays: what `commit(_:k:).bytes(width:)` returns, at the cost the prover can afford
+    /// once per inference.
+    public static func commitBytes(_ activations: UnsafeBufferPointer<Float>, k: Int) -> [UInt8] {
+        let width = activations.count
+        let kk = min(k, width)
+        guard kk > 0, let base = activations.baseAddress else { return [] }
+        let m = mask(width: width)
+        let wide = indexBytes(width: width) == 2
+        return withUnsafeTemporaryAllocation(of: CInt.self, capacity: kk) { idx in
+            let w = Int(murmur_topk_abs(base, CInt(width), CInt(kk), idx.baseAddress!))
+            return [UInt8](unsafeUninitializedCapacity: 4 * w) { out, count in
+                for e in 0..<w {
+                    let i = Int(idx[e]), bits = base[i].bitPattern & m
+                    if wide {
+                        out[4 * e] = UInt8(i >> 8); out[4 * e + 1] = UInt8(i & 0xFF)
+                        out[4 * e + 2] = UInt8(bits >> 24); out[4 * e + 3] = UInt8((bits >> 16) & 0xFF)
+                    } else {
+                        out[4 * e] = UInt8(i); out[4 * e + 1] = UInt8(bits >> 24)
+                        out[4 * e + 2] = UInt8((bits >> 16) & 0xFF); out[4 * e + 3] = UInt8((bits >> 8) & 0xFF)
                     }
-                    mags[pos] = a
-                    idx[pos] = i
-                    if count < kk { count += 1 }
                 }
-                var out = Array(UnsafeBufferPointer(start: idx.baseAddress, count: count))
-                out.sort()
-                return out
+                count = 4 * w
             }
         }
     }

@@ -58,7 +58,7 @@ public struct InferenceProver {
                     } else {
                         (out, act) = try ExactInference.run(network, input: x)
                     }
-                    let proof = act.withUnsafeBufferPointer { ActivationProof.commit($0, k: k) }.bytes(width: act.count)
+                    let proof = act.withUnsafeBufferPointer { ActivationProof.commitBytes($0, k: k) }
                     let label = argmax(out)
                     var nonceBytes = [UInt8]()
                     for _ in 0..<2 { withUnsafeBytes(of: nonces.next()) { nonceBytes += $0 } }

@@ -57,6 +57,15 @@ void murmur_gemm_set_max_threads(int threads);
 int murmur_gemm_kernel_override(void);
 void murmur_gemm_set_kernel_override(int kernel);
 
+/* Indices of the k largest |v[i]| (NaN counts as 0; ties go to the lower index), written to
+ * `out` in ascending order; returns min(k, n) (0 when k <= 0). `out` holds at least k ints.
+ * Used by MurmurVerify's activation proofs, where it runs once per inference. */
+int murmur_topk_abs(const float *v, int n, int k, int *out);
+
+/* The same with the path chosen: 0 = portable, 1 = AVX-512F when the CPU has it (and k <= 16,
+ * n <= 1024), else portable. For tests that both paths give the same answer. */
+int murmur_topk_abs_kernel(int kernel, const float *v, int n, int k, int *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -45,7 +45,8 @@ public struct Ledger: Sendable {
             throw .tampered(index: index, reason: "sequence number \(entry.sequence), expected \(index): an entry was dropped, inserted or reordered")
         }
         guard entry.previous == head else {
-            throw .tampered(index: index, reason: "'prev' does not match the hash of entry \(index == 0 ? "-" : String(index - 1)): that entry was edited, or this one is out of place")
+            guard index > 0 else { throw .tampered(index: 0, reason: "entry 0's 'prev' must be all zeros") }
+            throw .tampered(index: index - 1, reason: "the entry was changed: its hash is not the 'prev' recorded in entry \(index)")
         }
         head = LedgerEntry.hash(bytes)
         let outcome = apply(record: entry.record, index: index)

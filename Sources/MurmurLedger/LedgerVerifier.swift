@@ -1,3 +1,4 @@
+import Foundation
 import MurmurLog
 
 /// What a verified replay found: the ledger, its digest, the checkpoint it matches and (optionally) every outcome.
@@ -18,13 +19,17 @@ public struct LedgerVerification: Sendable {
 /// Why: `murmur ledger verify` and `LedgerWriter(path:)` must refuse a log that was edited, truncated or
 /// reordered, and name the first bad entry.
 public enum LedgerVerifier {
-    /// Replays `path`. Checks, in order: the latest checkpoint's signature under `verifierKey` (default
-    /// `DIR/log.vkey`; pass a pinned key to not trust the directory), that no signed entry is missing,
-    /// every entry's bytes against its leaf hash, every entry's `seq` and `prev` (index and reason of the
-    /// first break), every published checkpoint's root against the entries, and that no entry lies beyond
-    /// the latest checkpoint. Rejected records are not failures; they are in the outcomes and the state.
+    /// Replays `path`. Checks, in order: the checkpoints' signatures under `verifierKey` (default
+    /// `DIR/log.vkey`; pass a pinned key to not trust the directory), that no entry lies beyond the
+    /// latest checkpoint, every entry's bytes against its leaf hash, every entry's `seq` and `prev`
+    /// (index and reason of the first break), that no signed entry is missing at the end, and every
+    /// checkpoint's root against the entries. Rejected records are not failures: they are in the
+    /// outcomes and the state.
     public static func verify(path: String, verifierKey: String? = nil, keepOutcomes: Bool = true) throws(LedgerError) -> LedgerVerification {
         let dir = LogDirectory(path: path)
+        guard FileManager.default.fileExists(atPath: path + "/log.db") else {
+            throw .invalidDirectory("no ledger in \(path): create one with `murmur ledger init \(path) --members N` or `murmur simulate --ledger \(path)`")
+        }
         let log: TileLog
         let key: VerifierKey
         let notes: [(size: UInt64, note: String)]
@@ -50,16 +55,19 @@ public enum LedgerVerifier {
         guard let (latest, latestNote) = checkpoints.last else {
             throw .checkpoint("no signed checkpoint in \(path); the writer publishes one after each batch")
         }
-        guard log.size >= latest.size else {
-            throw .tampered(index: log.size, reason: "the log has \(log.size) entries but a checkpoint was signed at size \(latest.size): entries \(log.size)…\(latest.size - 1) were dropped")
+        guard log.size <= latest.size else {
+            throw .checkpoint("entries \(latest.size)…\(log.size - 1) are not covered by a signed checkpoint; run `murmur log checkpoint \(path)` if you trust them")
         }
         var ledger = Ledger()
         var outcomes: [RecordOutcome] = []
-        for i in 0..<log.size {
-            let bytes: [UInt8]
-            do { bytes = try log.entry(at: i) } catch { throw .tampered(index: i, reason: "\(error)") }
-            let o = try ledger.apply(bytes)
-            if keepOutcomes { outcomes.append(o) }
+        for b in 0..<((log.size + 255) >> 8) {
+            for bytes in try entries(of: log, bundle: b) {
+                let o = try ledger.apply(bytes)
+                if keepOutcomes { outcomes.append(o) }
+            }
+        }
+        guard log.size >= latest.size else {
+            throw .tampered(index: log.size, reason: "the log has \(log.size) entries but a checkpoint was signed at size \(latest.size): entries \(log.size)…\(latest.size - 1) were dropped")
         }
         var from: UInt64 = 0
         for (cp, _) in checkpoints {
@@ -70,11 +78,28 @@ public enum LedgerVerifier {
             }
             from = cp.size
         }
-        guard log.size == latest.size else {
-            throw .checkpoint("entries \(latest.size)…\(log.size - 1) are not covered by a signed checkpoint; run `murmur log checkpoint \(path)` if you trust them")
-        }
         let digest: String
         do { digest = try ledger.state.digest() } catch { throw .storage("cannot encode the state: \(error)") }
         return LedgerVerification(ledger: ledger, digest: digest, checkpoint: latest, checkpointNote: latestNote, outcomes: outcomes)
+    }
+
+    /// The entries of bundle `b`, each checked against its leaf hash in level-0 tile `b` (one read of each,
+    /// instead of re-reading the bundle per entry).
+    static func entries(of log: TileLog, bundle b: UInt64) throws(LedgerError) -> [[UInt8]] {
+        let width = Int(min(UInt64(TileID.width), log.size - b << 8))
+        let entries: [ArraySlice<UInt8>], tile: [UInt8]
+        do {
+            entries = try EntryBundle.decode(log.resource(TileID(entriesAt: b, width: width)))
+            tile = try log.resource(TileID(level: 0, index: b, width: width))
+        } catch { throw .tampered(index: b << 8, reason: "entry bundle \(b): \(error)") }
+        guard entries.count == width, tile.count == width * 32 else {
+            throw .tampered(index: b << 8, reason: "entry bundle \(b) holds \(entries.count) entries, expected \(width)")
+        }
+        return try entries.enumerated().map { (i, e) throws(LedgerError) in
+            guard RFC9162.leafHash(e).bytes[...] == tile[(i * 32)..<(i * 32 + 32)] else {
+                throw .tampered(index: b << 8 + UInt64(i), reason: "the entry does not hash to its leaf hash in tile 0/\(b)")
+            }
+            return Array(e)
+        }
     }
 }

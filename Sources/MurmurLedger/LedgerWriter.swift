@@ -76,6 +76,22 @@ public final class LedgerWriter {
         try append([LedgerRecord.sign(body, by: author)])[0]
     }
 
+    /// Appends one federated round as one batch, signed by `coordinator`: its model-version record, one
+    /// contribution record per scored participant, and the reward record `RewardPolicy` gives for them under
+    /// the parameters in effect for the round. Returns the outcomes (model-version first) and the reward.
+    /// Why: the simulation calls this once per round; replay re-derives the same reward.
+    @discardableResult
+    public func recordRound(_ version: ModelVersion, contributions: [Contribution], coordinator: Identity) throws -> (outcomes: [RecordOutcome], reward: Reward) {
+        let records = try [LedgerRecord.sign(version, by: coordinator)] + contributions.map { try LedgerRecord.sign($0, by: coordinator) }
+        var scratch = ledger
+        for r in records {
+            try scratch.apply(LedgerEntry(sequence: scratch.nextSequence, previous: scratch.head, record: r).encoded)
+        }
+        let reward = RewardPolicy(scratch.state.parameters).rewards(round: version.round, contributions: Array(scratch.state.openRound.contributions.values))
+        let outcomes = try append(records + [LedgerRecord.sign(reward, by: coordinator)])
+        return (outcomes, reward)
+    }
+
     /// The latest signed checkpoint note (C2SP tlog-checkpoint), as published after the last batch.
     public func latestCheckpoint() throws -> String {
         guard let note = try log.latestCheckpoint() else { throw LedgerError.checkpoint("no checkpoint published yet") }

@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "MurmurSecAgg", targets: ["MurmurSecAgg"]),
         .library(name: "MurmurLog", targets: ["MurmurLog"]),
         .library(name: "MurmurVerify", targets: ["MurmurVerify"]),
+        .library(name: "MurmurLedger", targets: ["MurmurLedger"]),
         .executable(name: "murmur", targets: ["murmur"]),
     ],
     dependencies: [
@@ -52,6 +53,9 @@ let package = Package(
             name: "MurmurVerify",
             dependencies: ["MurmurML", "MurmurCore", "CMurmurKernels", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Contributions, rewards and governance as signed records in a MurmurLog log, replayed by a
+        // deterministic state machine (docs/ledger.md).
+        .target(name: "MurmurLedger", dependencies: ["MurmurCore", "MurmurLog"]),
         // SecAgg+ (Bell et al. CCS 2020 over Bonawitz et al. CCS 2017) as transport-agnostic
         // state machines; see docs/secagg.md.
         .target(
@@ -65,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "murmur",
             dependencies: [
-                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify", "MurmurLog",
+                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify", "MurmurLog", "MurmurLedger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -91,6 +95,7 @@ let package = Package(
             resources: [.copy("Data")]
         ),
         .testTarget(name: "MurmurVerifyTests", dependencies: ["MurmurVerify", "MurmurML", "CMurmurKernels"]),
+        .testTarget(name: "MurmurLedgerTests", dependencies: ["MurmurLedger", "MurmurLog", "MurmurCore"]),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
         .testTarget(name: "MurmurCLITests", dependencies: ["murmur", "MurmurTestSupport"]),
     ],

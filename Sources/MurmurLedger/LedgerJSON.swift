@@ -1,0 +1,25 @@
+import Foundation
+import MurmurCore
+
+/// Codable ↔ canonical JSON for record bodies and the state, with snake_case keys.
+/// Why: one place fixes the key style, so every record and the state digest use the same bytes.
+public enum LedgerJSON {
+    /// The JSON value of `value` (integers only; snake_case keys).
+    public static func value<T: Encodable>(_ value: T) throws -> JSONValue {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        return try CanonicalJSON.parse(Array(e.encode(value)))
+    }
+
+    /// The canonical bytes of `value`.
+    public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        CanonicalJSON.encode(try Self.value(value))
+    }
+
+    /// Decodes `T` from a JSON value written with snake_case keys.
+    public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        return try d.decode(T.self, from: Data(CanonicalJSON.encode(value)))
+    }
+}

@@ -32,16 +32,16 @@ public enum ContributionUtility: String, CaseIterable, Sendable, Codable {
     case accuracy
 }
 
-/// The knobs of GTG-Shapley (Liu et al. 2022, Alg. 1). Defaults are those of the public
-/// reference implementations of the paper (ε = 0.001, between-round threshold 0.001 here, 5 %
-/// mean relative change over the last 10 estimates, at least 30 permutations).
+/// The knobs of GTG-Shapley (Liu et al. 2022, Alg. 1). Defaults follow the public reference
+/// implementations of the paper (ε = 0.001, between-round threshold 0.001, 5 % relative change
+/// over the last 10 estimates, at least 30 permutations), plus a cap on permutations.
 public struct GTGShapleyOptions: Sendable, Codable, Equatable {
     /// Between-round truncation: a round with |u(w_{t+1}) − u(w_t)| ≤ this gives every client 0.
     public var roundThreshold: Double = 0.001
     /// Within-round truncation: once |u(w_{t+1}) − u(prefix)| < ε, the rest of the permutation
     /// adds nothing and is not evaluated.
     public var epsilon: Double = 0.001
-    /// Sampling stops (at the end of a guided cycle) when the mean relative change of the
+    /// Sampling stops (at the end of a guided cycle) when the relative L1 change of the
     /// estimates over the last `window` permutations is ≤ this…
     public var convergence: Double = 0.05
     /// …over this many last permutations.

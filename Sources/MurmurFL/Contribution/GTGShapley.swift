@@ -16,8 +16,10 @@ import MurmurCore
 ///    the first position (its marginal gain over the empty coalition, the most informative
 ///    one, is then sampled for every player) and the others follow in random order.
 /// Sampling stops at the end of a cycle once at least `minPermutations` were drawn and the
-/// running estimates converged — the mean over players of |φᵏ − φ^last| / |φ^last| stays ≤
-/// `convergence` for the last `window` permutations — or at `maxPermutations`.
+/// running estimates converged — the relative L1 change Σᵢ|φᵢᵏ − φᵢ^last| / Σᵢ|φᵢ^last| stays ≤
+/// `convergence` for the last `window` permutations — or at `maxPermutations`. (The reference
+/// implementations average the per-player relative change |φᵢᵏ − φᵢ^last| / |φᵢ^last| instead;
+/// one player with φ ≈ 0, such as a free-rider, then keeps that from ever converging.)
 ///
 /// Each permutation's marginal gains telescope to v(last evaluated prefix) − v(∅), which is
 /// within ε of v(N) − v(∅): the estimates are efficient (Σφᵢ ≈ the round's gain) up to ε.
@@ -69,13 +71,14 @@ public enum GTGShapley {
         return Estimate(values: sums.map { $0 / Double(k) }, permutations: k, roundTruncated: false)
     }
 
-    /// max over the window of mean_i |φᵢᵏ − φᵢ^last| / (|φᵢ^last| + 1e-12) ≤ criterion.
+    /// max over the window of Σᵢ|φᵢᵏ − φᵢ^last| / Σᵢ|φᵢ^last| ≤ criterion.
     static func converged(_ recent: [[Double]], criterion: Double) -> Bool {
         guard let last = recent.last, recent.count >= 2 else { return false }
+        let scale = last.reduce(0) { $0 + abs($1) } + 1e-12
         for est in recent {
-            var err = 0.0
-            for i in last.indices { err += abs(est[i] - last[i]) / (abs(last[i]) + 1e-12) }
-            if err / Double(last.count) > criterion { return false }
+            var change = 0.0
+            for i in last.indices { change += abs(est[i] - last[i]) }
+            if change / scale > criterion { return false }
         }
         return true
     }

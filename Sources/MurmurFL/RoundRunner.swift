@@ -60,6 +60,11 @@ public struct RoundRecord: Sendable, Codable, Equatable {
     /// Per-client anomaly scores of the round's aggregation (plaintext robust aggregation only;
     /// nil otherwise), for a ledger's reputation and rewards.
     public var anomalyScores: [ClientAnomaly]? = nil
+    /// Per-client contribution scores of the round (nil when scoring is off; Contribution/),
+    /// for a ledger's contribution and reward records.
+    public var contributions: [ClientContribution]? = nil
+    /// Wall-clock seconds spent scoring contributions this round (part of `seconds`).
+    public var scoringSeconds: Double? = nil
 }
 
 /// The round protocol — select, broadcast, train locally, aggregate, evaluate — written once
@@ -69,6 +74,8 @@ public struct RoundRunner: Sendable {
     public let settings: RoundSettings
     /// Centralized evaluation of a parameter vector (on the server's held-out test set).
     public let evaluator: (@Sendable ([Float]) throws -> Evaluation)?
+    /// Scores each client's contribution after the round's aggregation (nil = off).
+    public var contributionScorer: (any ContributionScorer)? = nil
     let logger = Logger(label: "murmur.fl")
 
     public init(transport: any Transport, settings: RoundSettings, evaluator: (@Sendable ([Float]) throws -> Evaluation)?) {
@@ -99,6 +106,7 @@ public struct RoundRunner: Sendable {
             guard outcome.results.count >= needed else {
                 throw FLError.tooFewResults(round: round, got: outcome.results.count, needed: needed)
             }
+            let before = contributionScorer == nil ? nil : (global: global, strategy: strategy)
             let anomalies = try strategy.aggregateScored(global: &global, results: outcome.results, round: round)
 
             let samples = outcome.results.reduce(0) { $0 + $1.sampleCount }
@@ -107,6 +115,12 @@ public struct RoundRunner: Sendable {
                 round: round, accuracy: nil, loss: nil, federatedAccuracy: nil, trainLoss: trainLoss,
                 selected: chosen.count, completed: outcome.results.count, dropped: outcome.dropped,
                 stragglers: outcome.stragglers, seconds: 0, elapsed: 0, anomalyScores: anomalies)
+            if let scorer = contributionScorer, let before {
+                let scoringStart = Date()
+                record.contributions = try scorer.score(RoundContributionInput(
+                    round: round, global: before.global, results: outcome.results, strategy: before.strategy, anomalies: anomalies))
+                record.scoringSeconds = Date().timeIntervalSince(scoringStart)
+            }
             let evaluateNow = settings.evaluateEvery > 0 && (round % settings.evaluateEvery == 0 || round == settings.rounds)
             if evaluateNow, let evaluator {
                 let e = try evaluator(global)

@@ -68,6 +68,12 @@ public struct SimulationConfig: Sendable, Codable {
     public var byzantineFraction: Double = 0.2
     /// Size of FLTrust's server root data set.
     public var rootSamples: Int = 100
+    /// Fraction of the population that free-rides (Δ = 0, real sample count claimed), besides
+    /// `malicious`; for contribution-scoring experiments (Contribution/).
+    public var freeRiders: Double = 0
+
+    /// Per-round contribution scoring for a ledger (issue 8; Contribution/); nil = off.
+    public var scoring: ContributionScoring? = nil
 
     public init() {}
 
@@ -95,6 +101,7 @@ public struct SimulationConfig: Sendable, Codable {
         if let f = federatedEvaluationFraction { try ClientSelection.fraction(f).validate() }
         try dp?.validate()
         try validateRobustness()
+        try validateScoring()
         if let secagg {
             try secagg.validate()
             guard aggregator.worksWithSecureAggregation else {
@@ -147,6 +154,9 @@ public struct Simulation: Sendable {
     public let config: SimulationConfig
     public let train: Dataset
     public let test: Dataset
+    /// The server's validation set for contribution scoring, carved from the test split
+    /// (`carveValidation`); nil when scoring is off or needs none.
+    public let validation: Dataset?
     public let model: ModelConfig
     /// Each client's sample indices into `train`.
     public let partition: [[Int]]
@@ -157,7 +167,7 @@ public struct Simulation: Sendable {
         self.config = config
         let (train, test) = try Self.load(config)
         self.train = train
-        self.test = test
+        (self.validation, self.test) = try Self.carveValidation(test, config: config)
         self.model = try Self.modelConfig(config, data: train)
         var rng = SeededRNG(seed: config.seed, stream: 0x9A27)
         let partitioner: Partitioner
@@ -266,7 +276,8 @@ public struct Simulation: Sendable {
             if r.round >= 1 && r.round <= epsilons.count { r.epsilon = epsilons[r.round - 1] }
             return r
         }
-        let runner = RoundRunner(transport: transport, settings: settings, evaluator: evaluator)
+        var runner = RoundRunner(transport: transport, settings: settings, evaluator: evaluator)
+        runner.contributionScorer = contributionScorer()
         var (parameters, history) = try await runner.run(strategy: &strategy, initial: initial) { progress(withEpsilon($0)) }
         history = history.map(withEpsilon)
         let final = try evaluator(parameters)

@@ -30,6 +30,17 @@ enum SimulationDriver {
         var malicious: Double?
         var malicious_clients: Int?
         var backdoor_success: Double?
+        // Contribution scoring (absent without --scoring): totals over the run, best first.
+        var contributors: [ContributorJSON]?
+    }
+
+    struct ContributorJSON: Encodable {
+        var client: Int
+        var role: String
+        var rounds: Int
+        var samples: Int
+        var score: Double
+        var mean_rank: Double
     }
 
     static func run(config: SimulationConfig, out: String?, json: Bool, title: String) async throws {
@@ -39,7 +50,11 @@ enum SimulationDriver {
         log("murmur: \(config.clients) clients on \(simulation.train.name) (\(simulation.train.count) train / \(simulation.test.count) test samples), "
             + "\(describe(config.partition, config)) split, \(config.model.rawValue) with \(parameterCount) parameters, "
             + "\(config.strategy.rawValue), \(config.rounds) rounds, \(Int((config.fraction * Double(config.clients)).rounded())) clients per round")
-        log("aggregator \(config.aggregator.rawValue)" + (config.attack.map { ", attack \($0.rawValue) by \(simulation.maliciousClients.count) malicious clients" } ?? ""))
+        log("aggregator \(config.aggregator.rawValue)" + (config.attack.map { ", attack \($0.rawValue) by \(simulation.maliciousClients.count) malicious clients" } ?? "")
+            + (config.freeRiders > 0 ? ", \(simulation.freeRidingClients.count) free-riders" : ""))
+        if let scoring = config.scoring {
+            log("scoring \(scoring.method.rawValue)" + (simulation.validation.map { " on \($0.count) validation samples (\(scoring.utility.rawValue) utility) carved from the test split" } ?? ""))
+        }
         let result = try await simulation.run { r in
             var line = String(format: "round %3d/%d", r.round, config.rounds)
             if let a = r.accuracy, let l = r.loss { line += String(format: "  accuracy %6.2f %%  loss %.4f", a * 100, l) }
@@ -92,7 +107,10 @@ enum SimulationDriver {
                 aggregator: config.aggregator.rawValue, attack: config.attack?.rawValue,
                 malicious: config.attack == nil ? nil : config.malicious,
                 malicious_clients: config.attack == nil ? nil : simulation.maliciousClients.count,
-                backdoor_success: config.attack == .backdoor ? try simulation.backdoorSuccessRate(result.parameters) : nil)
+                backdoor_success: config.attack == .backdoor ? try simulation.backdoorSuccessRate(result.parameters) : nil,
+                contributors: config.scoring == nil ? nil : ContributorTotal.summarize(result.history).map {
+                    ContributorJSON(client: $0.client, role: role($0.client, simulation), rounds: $0.rounds, samples: $0.samples, score: $0.score, mean_rank: $0.meanRank)
+                })
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(s), as: UTF8.self))
@@ -101,10 +119,36 @@ enum SimulationDriver {
             if let dp = config.dp, let e = result.history.last?.epsilon {
                 print(String(format: "privacy: (ε = %.3f, δ = %g) client-level %@ DP", e, dp.delta, dp.mode.rawValue))
             }
+            if let scoring = config.scoring { printContributors(result.history, method: scoring.method, simulation: simulation) }
             if let reportPath, let cid {
                 print("report: \(reportPath)")
                 print("model:  \(cid) (model.json + model.safetensors in \(out ?? "."))")
             }
+        }
+    }
+
+    /// What a simulated client is: honest, free-rider, or the attack it plays.
+    static func role(_ client: Int, _ simulation: Simulation) -> String {
+        if simulation.freeRidingClients.contains(client) { return "free-rider" }
+        if let attack = simulation.config.attack, simulation.maliciousClients.contains(client) { return attack.rawValue }
+        return "honest"
+    }
+
+    /// The top contributors of the run, and each role's mean rank when there are attackers.
+    static func printContributors(_ history: [RoundRecord], method: ContributionMethod, simulation: Simulation) {
+        let totals = ContributorTotal.summarize(history)
+        guard !totals.isEmpty else { return }
+        print("top contributors (\(method.rawValue), score summed over rounds; mean rank 1 = best of its round):")
+        print("  client  role         rounds  samples        score  mean rank")
+        for t in totals.prefix(10) {
+            let r = role(t.client, simulation).padding(toLength: 11, withPad: " ", startingAt: 0)
+            print(String(format: "  %6d  ", t.client) + r + String(format: "  %6d  %7d  %11.5f  %9.2f", t.rounds, t.samples, t.score, t.meanRank))
+        }
+        var byRole = [String: [Double]]()
+        for t in totals { byRole[role(t.client, simulation), default: []].append(t.meanRank) }
+        if byRole.count > 1 {
+            let parts = byRole.keys.sorted().map { r in String(format: "%@ %.2f (%d)", r, byRole[r]!.reduce(0, +) / Double(byRole[r]!.count), byRole[r]!.count) }
+            print("mean rank by role: " + parts.joined(separator: ", "))
         }
     }
 

@@ -5,6 +5,8 @@ import MurmurFL
 extension StrategyKind: ExpressibleByArgument {}
 extension ModelKind: ExpressibleByArgument {}
 extension PartitionKind: ExpressibleByArgument {}
+extension ContributionMethod: ExpressibleByArgument {}
+extension ContributionUtility: ExpressibleByArgument {}
 
 /// Every knob of a simulated federation, as flags.
 struct SimulationOptions: ParsableArguments {
@@ -126,6 +128,22 @@ struct SimulationOptions: ParsableArguments {
     @Option(help: "With --secagg: probability that a client drops out at a random stage of the protocol, in [0, 1).")
     var secaggDropout: Double = 0
 
+    // Contribution scoring (issue 8; docs/contribution.md).
+    @Option(help: "Score every client's contribution each round: participation (samples), loo (leave-one-out), gtg-shapley, or group (Shapley over secure-aggregation groups). With --secagg only participation and group.")
+    var scoring: ContributionMethod?
+
+    @Option(help: "With --scoring loo|gtg-shapley|group: validation samples carved from the test split (default 100; test accuracy is then measured on the rest).")
+    var validation: Int?
+
+    @Option(help: "With --scoring: the utility sub-models are judged by, loss (−validation cross-entropy) or accuracy.")
+    var scoringUtility: ContributionUtility = .negativeLoss
+
+    @Option(help: "With --scoring group: clients per secure-aggregation group (at least).")
+    var groupSize: Int = 5
+
+    @Option(help: "Fraction of the clients that free-ride (send no update, claim their samples), besides --malicious, in [0, 1).")
+    var freeRiders: Double = 0
+
     /// The aggregator of `murmur simulate` when none is given (chosen from docs/robustness.md).
     static let defaultAggregator: AggregatorKind = .centeredClip
 
@@ -188,6 +206,16 @@ struct SimulationOptions: ParsableArguments {
         c.malicious = malicious
         c.byzantineFraction = assumedMalicious
         c.rootSamples = rootSamples
+        c.freeRiders = freeRiders
+        if let method = scoring {
+            var sc = ContributionScoring(method: method)
+            sc.validationSamples = validation ?? sc.validationSamples
+            sc.utility = scoringUtility
+            sc.groupSize = groupSize
+            c.scoring = sc
+        } else if validation != nil || groupSize != 5 || scoringUtility != .negativeLoss {
+            throw ValidationError("--validation, --group-size and --scoring-utility need --scoring METHOD")
+        }
         if let concurrency {
             guard concurrency >= 1 else { throw ValidationError("--concurrency must be ≥ 1") }
             c.maxConcurrency = concurrency

@@ -34,8 +34,10 @@ extension Simulation {
     /// The population: honest `SimulatedClient`s, with the malicious ones wrapped in `MaliciousClient`.
     public func makeClientApps() -> [any ClientApp] {
         let bad = maliciousClients
+        let freeRiding = freeRidingClients
         let boost = Float(max(1, 1 / max(config.malicious, 1e-9)).rounded())
         return makeClients().map { c -> any ClientApp in
+            if freeRiding.contains(c.id) { return MaliciousClient(honest: c, attack: .freeRide) }
             guard let attack = config.attack, bad.contains(c.id) else { return c }
             return MaliciousClient(honest: c, attack: attack, boost: min(boost, 20))
         }

@@ -84,11 +84,13 @@ public struct RoundRunner: Sendable {
         self.evaluator = evaluator
     }
 
-    /// Runs all rounds from `initial`; calls `progress` after each round. Returns the final
-    /// parameters and the per-round history.
+    /// Runs all rounds from `initial`; calls `progress` after each round, then `afterRound` with
+    /// the round's record and new global parameters (e.g. to record the model version in a
+    /// ledger; an error it throws stops the run). Returns the final parameters and the history.
     public func run(
         strategy: inout any Strategy, initial: [Float],
-        progress: (RoundRecord) -> Void = { _ in }
+        progress: (RoundRecord) -> Void = { _ in },
+        afterRound: (RoundRecord, [Float]) throws -> Void = { _, _ in }
     ) async throws -> (parameters: [Float], history: [RoundRecord]) {
         guard settings.rounds >= 1 else { throw FLError.invalidConfiguration("--rounds must be ≥ 1, got \(settings.rounds)") }
         var global = initial
@@ -135,6 +137,7 @@ public struct RoundRunner: Sendable {
             logger.debug("round \(round) done: \(outcome.results.count)/\(chosen.count) results")
             history.append(record)
             progress(record)
+            try afterRound(record, global)
         }
         return (global, history)
     }

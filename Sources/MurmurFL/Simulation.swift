@@ -238,8 +238,10 @@ public struct Simulation: Sendable {
         try Network(config: model, seed: config.seed).parameters
     }
 
-    /// Runs the whole federation; `progress` is called after every round.
-    public func run(progress: (RoundRecord) -> Void = { _ in }) async throws -> SimulationResult {
+    /// Runs the whole federation; `progress` is called after every round, then `afterRound` with
+    /// the round's record and the new global parameters (a ledger records the model version there).
+    public func run(progress: (RoundRecord) -> Void = { _ in },
+                    afterRound: (RoundRecord, [Float]) throws -> Void = { _, _ in }) async throws -> SimulationResult {
         let start = Date()
         let clients = makeClientApps()
         let transport = InMemoryTransport(
@@ -278,7 +280,9 @@ public struct Simulation: Sendable {
         }
         var runner = RoundRunner(transport: transport, settings: settings, evaluator: evaluator)
         runner.contributionScorer = contributionScorer()
-        var (parameters, history) = try await runner.run(strategy: &strategy, initial: initial) { progress(withEpsilon($0)) }
+        var (parameters, history) = try await runner.run(
+            strategy: &strategy, initial: initial, progress: { progress(withEpsilon($0)) },
+            afterRound: { try afterRound(withEpsilon($0), $1) })
         history = history.map(withEpsilon)
         let final = try evaluator(parameters)
         return SimulationResult(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MurmurFL
 
 /// `murmur simulate`: a federation of simulated devices with every knob exposed.
@@ -23,8 +24,15 @@ struct Simulate: AsyncParsableCommand {
     @Flag(help: "Print one JSON object (accuracy, loss, rounds, clients, seconds, history, …) on stdout; progress goes to stderr.")
     var json = false
 
+    @Option(help: ArgumentHelp(
+        "Keep the federation's ledger in DIR (new or empty): signed model-version, contribution and reward records per round in a Merkle log.",
+        discussion: "Contributions are scored with --scoring (participation when not given). Inspect it with `murmur ledger verify|state|history DIR`."))
+    var ledger: String?
+
     func run() async throws {
-        try await SimulationDriver.run(config: try options.config(), out: out, json: json, title: "Murmur simulation")
+        var config = try options.config()
+        if ledger != nil, config.scoring == nil { config.scoring = ContributionScoring(method: .participation) }
+        try await SimulationDriver.run(config: config, out: out, json: json, title: "Murmur simulation", ledger: ledger)
     }
 }
 
@@ -76,6 +84,11 @@ struct Demo: AsyncParsableCommand {
             dp.delta = 1e-5
             config.dp = dp
         }
-        try await SimulationDriver.run(config: config, out: out, json: json, title: "Murmur demo: 100 devices learn digits")
+        // The demo keeps its ledger beside the report (replacing the previous run's) and ends with
+        // the top contributors, the rewards paid and the log's checkpoint.
+        if config.scoring == nil { config.scoring = ContributionScoring(method: .participation) }
+        let ledgerPath = URL(fileURLWithPath: out).appendingPathComponent("ledger").path
+        try? FileManager.default.removeItem(atPath: ledgerPath)
+        try await SimulationDriver.run(config: config, out: out, json: json, title: "Murmur demo: 100 devices learn digits", ledger: ledgerPath)
     }
 }

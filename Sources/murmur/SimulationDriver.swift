@@ -32,6 +32,17 @@ enum SimulationDriver {
         var backdoor_success: Double?
         // Contribution scoring (absent without --scoring): totals over the run, best first.
         var contributors: [ContributorJSON]?
+        // The ledger (absent without --ledger).
+        var ledger: LedgerJSON?
+    }
+
+    struct LedgerJSON: Encodable {
+        var path: String
+        var records: Int
+        var state_digest: String
+        var credits_paid: Int
+        var model: String?
+        var checkpoint: String
     }
 
     struct ContributorJSON: Encodable {
@@ -43,8 +54,19 @@ enum SimulationDriver {
         var mean_rank: Double
     }
 
-    static func run(config: SimulationConfig, out: String?, json: Bool, title: String) async throws {
+    /// The model artifact's metadata after `round` rounds (the ledger's per-round model CIDs and
+    /// the final `--out` model share it, so the last model-version record names the printed CID).
+    static func metadata(_ config: SimulationConfig, dataset: String, round: Int) -> [String: String] {
+        ["strategy": config.strategy.rawValue, "rounds": String(round), "dataset": dataset,
+         "seed": String(config.seed), "clients": String(config.clients)]
+    }
+
+    static func run(config: SimulationConfig, out: String?, json: Bool, title: String, ledger ledgerPath: String? = nil) async throws {
         let simulation = try Simulation(config: config)
+        let datasetName = simulation.train.name
+        let ledger = try ledgerPath.map {
+            try SimulationLedger(path: $0, config: config, simulation: simulation) { metadata(config, dataset: datasetName, round: $0) }
+        }
         let parameterCount = try Network.parameterCount(of: simulation.model)
         let log: (String) -> Void = json ? { line in FileHandle.standardError.write(Data((line + "\n").utf8)) } : { print($0) }
         log("murmur: \(config.clients) clients on \(simulation.train.name) (\(simulation.train.count) train / \(simulation.test.count) test samples), "
@@ -55,7 +77,7 @@ enum SimulationDriver {
         if let scoring = config.scoring {
             log("scoring \(scoring.method.rawValue)" + (simulation.validation.map { " on \($0.count) validation samples (\(scoring.utility.rawValue) utility) carved from the test split" } ?? ""))
         }
-        let result = try await simulation.run { r in
+        let result = try await simulation.run(progress: { r in
             var line = String(format: "round %3d/%d", r.round, config.rounds)
             if let a = r.accuracy, let l = r.loss { line += String(format: "  accuracy %6.2f %%  loss %.4f", a * 100, l) }
             if let f = r.federatedAccuracy { line += String(format: "  fed-acc %6.2f %%", f * 100) }
@@ -64,16 +86,13 @@ enum SimulationDriver {
             if let e = r.epsilon { line += String(format: "  ε %.3f", e) }  // DP budget spent so far
             line += String(format: "  elapsed %.2f s", r.elapsed)
             log(line)
-        }
+        }, afterRound: { r, parameters in try ledger?.record(r, parameters: parameters) })
         var cid: String?
         var reportPath: String?
         if let out {
             let dir = URL(fileURLWithPath: out)
             let network = try Network(config: result.model, parameters: result.parameters)
-            let metadata = [
-                "strategy": config.strategy.rawValue, "rounds": String(config.rounds), "dataset": simulation.train.name,
-                "seed": String(config.seed), "clients": String(config.clients),
-            ]
+            let metadata = Self.metadata(config, dataset: simulation.train.name, round: config.rounds)
             cid = try ModelArtifact(network: network, metadata: metadata).write(to: dir).description
             let summary: [(String, String)] = [
                 ("data set", "\(simulation.train.name): \(result.trainSamples) train / \(result.testSamples) test"),
@@ -110,6 +129,10 @@ enum SimulationDriver {
                 backdoor_success: config.attack == .backdoor ? try simulation.backdoorSuccessRate(result.parameters) : nil,
                 contributors: config.scoring == nil ? nil : ContributorTotal.summarize(result.history).map {
                     ContributorJSON(client: $0.client, role: role($0.client, simulation), rounds: $0.rounds, samples: $0.samples, score: $0.score, mean_rank: $0.meanRank)
+                },
+                ledger: try ledger.map {
+                    LedgerJSON(path: $0.writer.directory.path, records: $0.writer.state.entries, state_digest: try $0.writer.state.digest(),
+                               credits_paid: $0.writer.state.minted, model: $0.writer.state.model, checkpoint: try $0.writer.latestCheckpoint())
                 })
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -120,6 +143,7 @@ enum SimulationDriver {
                 print(String(format: "privacy: (ε = %.3f, δ = %g) client-level %@ DP", e, dp.delta, dp.mode.rawValue))
             }
             if let scoring = config.scoring { printContributors(result.history, method: scoring.method, simulation: simulation) }
+            if let ledger { print(try ledger.summary()) }
             if let reportPath, let cid {
                 print("report: \(reportPath)")
                 print("model:  \(cid) (model.json + model.safetensors in \(out ?? "."))")

@@ -64,7 +64,7 @@ public struct ContributionScoring: Sendable, Codable, Equatable {
     /// What a model is judged by.
     public var utility: ContributionUtility = .negativeLoss
     /// Clients per secure-aggregation group for `.group` (the last groups may have one fewer).
-    public var groupSize: Int = 5
+    public var groupSize: Int = 3
     /// GTG-Shapley knobs (also used over groups when there are more than `exactShapleyGroups`).
     public var gtg = GTGShapleyOptions()
     /// Up to this many groups, `.group` computes the exact Shapley value over 2^G coalitions.

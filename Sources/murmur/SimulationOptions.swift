@@ -138,8 +138,8 @@ struct SimulationOptions: ParsableArguments {
     @Option(help: "With --scoring: the utility sub-models are judged by, loss (−validation cross-entropy) or accuracy.")
     var scoringUtility: ContributionUtility = .negativeLoss
 
-    @Option(help: "With --scoring group: clients per secure-aggregation group (at least).")
-    var groupSize: Int = 5
+    @Option(help: "With --scoring group: clients per secure-aggregation group, at least (default 3).")
+    var groupSize: Int?
 
     @Option(help: "Fraction of the clients that free-ride (send no update, claim their samples), besides --malicious, in [0, 1).")
     var freeRiders: Double = 0
@@ -211,9 +211,9 @@ struct SimulationOptions: ParsableArguments {
             var sc = ContributionScoring(method: method)
             sc.validationSamples = validation ?? sc.validationSamples
             sc.utility = scoringUtility
-            sc.groupSize = groupSize
+            sc.groupSize = groupSize ?? sc.groupSize
             c.scoring = sc
-        } else if validation != nil || groupSize != 5 || scoringUtility != .negativeLoss {
+        } else if validation != nil || groupSize != nil || scoringUtility != .negativeLoss {
             throw ValidationError("--validation, --group-size and --scoring-utility need --scoring METHOD")
         }
         if let concurrency {

@@ -23,6 +23,7 @@ import Testing
         c.seed = 42
         var s = ContributionScoring(method: method)
         s.gtg.maxPermutations = 40
+        s.groupSize = 3
         c.scoring = s
         return c
     }

@@ -36,6 +36,7 @@ public struct ClosureGame: CoalitionGame {
         self.v = value
     }
 
+    /// v(S), from the cache or the closure (called with S sorted).
     public mutating func value(_ members: [Int]) throws -> Double {
         let key = Coalition(members, playerCount: playerCount)
         if let x = cache[key] { return x }

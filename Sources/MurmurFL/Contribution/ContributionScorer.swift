@@ -14,6 +14,7 @@ public struct RoundContributionInput: Sendable {
     /// The robust aggregator's anomaly scores of the round, when it produced them.
     public var anomalies: [ClientAnomaly]?
 
+    /// The round's input, as `RoundRunner` assembles it.
     public init(round: Int, global: [Float], results: [FitResult], strategy: any Strategy, anomalies: [ClientAnomaly]?) {
         self.round = round
         self.global = global
@@ -50,6 +51,7 @@ public struct RoundScorer: ContributionScorer {
     /// The federation seed (GTG-Shapley permutations, groups).
     public let seed: UInt64
 
+    /// A scorer; `validation` may be nil only for `participation`.
     public init(scoring: ContributionScoring, averaging: CoalitionAveraging, model: ModelConfig, validation: Dataset?, seed: UInt64) {
         self.scoring = scoring
         self.averaging = averaging
@@ -58,6 +60,7 @@ public struct RoundScorer: ContributionScorer {
         self.seed = seed
     }
 
+    /// One contribution per result, in result order, with the aggregator's anomaly view attached.
     public func score(_ input: RoundContributionInput) throws -> [ClientContribution] {
         // The colluding attacks replace updates inside the server strategy: score what it combines.
         let results = (input.strategy as? CollusionStrategy)?.poisoned(input.results) ?? input.results

@@ -51,6 +51,7 @@ public struct GTGShapleyOptions: Sendable, Codable, Equatable {
     /// At most this many permutations (a hard cost cap; the paper stops on convergence only).
     public var maxPermutations: Int = 200
 
+    /// The defaults above.
     public init() {}
 }
 
@@ -64,7 +65,7 @@ public struct ContributionScoring: Sendable, Codable, Equatable {
     /// What a model is judged by.
     public var utility: ContributionUtility = .negativeLoss
     /// Clients per secure-aggregation group for `.group` (the last groups may have one fewer).
-    public var groupSize: Int = 5
+    public var groupSize: Int = 3
     /// GTG-Shapley knobs (also used over groups when there are more than `exactShapleyGroups`).
     public var gtg = GTGShapleyOptions()
     /// Up to this many groups, `.group` computes the exact Shapley value over 2^G coalitions.
@@ -110,6 +111,7 @@ public struct ClientContribution: Sendable, Codable, Equatable {
     /// True when the robust aggregator gave the update no weight (nil without one).
     public var excluded: Bool? = nil
 
+    /// A contribution entry.
     public init(client: ClientID, samples: Int, score: Double, method: ContributionMethod, group: Int? = nil, anomalyScore: Double? = nil, excluded: Bool? = nil) {
         self.client = client
         self.samples = samples

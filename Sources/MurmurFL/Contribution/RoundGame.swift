@@ -8,6 +8,7 @@ public struct GameUpdate: Sendable {
     /// Σ wₖ (samples under FedAvg averaging, client count under secure aggregation).
     public var weight: Double
 
+    /// A player with the given weighted sum and weight.
     public init(weightedSum: [Float], weight: Double) {
         self.weightedSum = weightedSum
         self.weight = weight
@@ -79,6 +80,7 @@ public struct RoundGame: CoalitionGame {
         self.utility = utility
     }
 
+    /// The number of players (clients or groups).
     public var playerCount: Int { players.count }
 
     /// w_S: the server step from w_t along the coalition's average update.
@@ -97,6 +99,7 @@ public struct RoundGame: CoalitionGame {
         return w
     }
 
+    /// v(S) = u(w_S), cached per coalition.
     public mutating func value(_ members: [Int]) throws -> Double {
         let key = Coalition(members, playerCount: players.count)
         if let x = cache[key] { return x }

@@ -11,10 +11,22 @@ public enum LedgerJSON {
         return try CanonicalJSON.parse(Array(e.encode(value)))
     }
 
-    /// The canonical bytes of `value`.
+    /// The canonical bytes of `value`. Fast path: Foundation's encoder with sorted keys and unescaped
+    /// slashes already writes canonical JSON when the output holds no escape at all (no `\\`, no
+    /// control byte) and the keys are ASCII, which is the case for every record; otherwise the value is
+    /// re-encoded through `CanonicalJSON`.
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        CanonicalJSON.encode(try Self.value(value))
+        let bytes = Array(try sortedEncoder.encode(value))
+        if !bytes.contains(where: { $0 == 0x5C || $0 < 0x20 }) { return bytes }
+        return CanonicalJSON.encode(try CanonicalJSON.parse(bytes))
     }
+
+    static let sortedEncoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
 
     /// Decodes `T` from a JSON value written with snake_case keys.
     public static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {

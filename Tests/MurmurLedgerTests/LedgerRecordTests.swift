@@ -57,6 +57,15 @@ import Testing
         #expect(throws: LedgerError.self) { try LedgerEntry.split(Array(text.utf8)) }
     }
 
+    @Test(arguments: ["fedavg", "quote \" and backslash \\", "line\nbreak\t\u{01}", "slash / é ✓ 😀", ""])
+    func fastEncodingIsCanonical(strategy: String) throws {
+        let body = ModelVersion(round: 3, parent: nil, model: "b", strategy: strategy, epsilonMicros: -5, participants: ["a", strategy])
+        #expect(try LedgerJSON.encode(body) == CanonicalJSON.encode(try LedgerJSON.value(body)))
+        let r = try LedgerRecord.unsigned(body, author: f.memberIDs[0])
+        #expect(r.bytes == LedgerRecord.unsigned(schema: r.schema, author: r.author, body: try LedgerJSON.value(body)).bytes)
+        #expect(r.decode(ModelVersion.self) == body)
+    }
+
     @Test func everyKindHasAVersionedSchema() {
         for k in RecordKind.allCases {
             #expect(RecordKind(schema: k.schema) == k)

@@ -100,8 +100,13 @@ public struct Ledger: Sendable {
         return k
     }
 
+    /// The typed body; the record's bytes must be exactly the canonical encoding of it, so a body with
+    /// fields this schema version does not define (or `null` for an absent field) is rejected, not half-read.
     func body<B: RecordBody>(_ record: LedgerRecord, _ type: B.Type) throws(RejectionReason) -> B {
         guard let b = record.decode(B.self) else { throw .malformed("not a \(B.kind.schema) body") }
+        guard let canonical = try? LedgerRecord.unsigned(b, author: record.author), canonical.bytes == record.bytes else {
+            throw .malformed("not the canonical encoding of a \(B.kind.schema) body (unknown fields, nulls or extra whitespace)")
+        }
         return b
     }
 

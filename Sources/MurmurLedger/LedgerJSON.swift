@@ -12,13 +12,14 @@ public enum LedgerJSON {
     }
 
     /// The canonical bytes of `value`. Fast path: Foundation's encoder with sorted keys and unescaped
-    /// slashes already writes canonical JSON when the output holds no escape at all (no `\\`, no
-    /// control byte) and the keys are ASCII, which is the case for every record; otherwise the value is
+    /// slashes already writes canonical JSON when the output holds no escape at all (no backslash)
+    /// and the keys are ASCII, which is the case for every record; otherwise the value is
     /// re-encoded through `CanonicalJSON`.
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let bytes = Array(try sortedEncoder.encode(value))
-        if !bytes.contains(where: { $0 == 0x5C || $0 < 0x20 }) { return bytes }
-        return CanonicalJSON.encode(try CanonicalJSON.parse(bytes))
+        // JSON text never holds a raw control byte, so no backslash means no escape at all.
+        let plain = bytes.withUnsafeBufferPointer { buf in buf.baseAddress.map { memchr($0, 0x5C, buf.count) == nil } ?? true }
+        return plain ? bytes : CanonicalJSON.encode(try CanonicalJSON.parse(bytes))
     }
 
     static let sortedEncoder: JSONEncoder = {

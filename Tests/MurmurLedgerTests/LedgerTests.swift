@@ -54,6 +54,11 @@ import Testing
         var relabeled = LedgerRecord.unsigned(schema: RecordKind.contribution.schema, author: f.memberIDs[0], body: .object(["proposal": .integer(0)]))
         relabeled.signature = try f.members[0].sign(relabeled.bytes)
         #expect(try rejection(&h, relabeled)?.code == "malformed")
+        // A v1 reader must not half-read a body with fields it does not know.
+        var extra = LedgerRecord.unsigned(schema: RecordKind.vote.schema, author: f.memberIDs[0],
+                                          body: .object(["proposal": .integer(0), "choice": .string("yes"), "weight": .integer(100)]))
+        extra.signature = try f.members[0].sign(extra.bytes)
+        #expect(try rejection(&h, extra)?.code == "malformed")
     }
 
     @Test func genesisMustComeFirstAndOnce() throws {

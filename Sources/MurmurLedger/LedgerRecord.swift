@@ -5,14 +5,23 @@ import MurmurLog
 /// The nine record types of the ledger, each with a versioned schema name `murmur.ledger.<kind>/1`.
 /// Why: a replaying node must reject what it does not understand instead of guessing (docs/ledger.md).
 public enum RecordKind: String, Sendable, CaseIterable, Codable {
+    /// The constitution (entry 0).
     case genesis
+    /// A round's new model.
     case modelVersion = "model-version"
+    /// One participant's score for a round.
     case contribution
+    /// A round's payouts.
     case reward
+    /// A parameter change put to a vote.
     case proposal
+    /// One member's vote.
     case vote
+    /// The request to tally a proposal.
     case enactment
+    /// A verifier's spot-check summary for a device.
     case reputation
+    /// The digest of a batch of inference receipts.
     case receiptDigest = "receipt-digest"
 
     /// The schema version this build reads and writes.

@@ -88,15 +88,25 @@ public enum CapExcess: String, Codable, Sendable, CaseIterable {
 
 /// A proposal's changes: every field that is set replaces the current value.
 public struct ParameterChanges: Codable, Sendable, Equatable {
+    /// New DP noise multiplier ×10³.
     public var noiseMultiplierMilli: Int?
+    /// New total ε budget ×10⁶.
     public var epsilonBudgetMicros: Int?
+    /// New clip norm ×10³.
     public var clipNormMilli: Int?
+    /// New most participants per round.
     public var clientsPerRound: Int?
+    /// New credits per round.
     public var rewardBudget: Int?
+    /// New per-client cap, % of the budget.
     public var rewardCapPercent: Int?
+    /// New minimum score ×10⁶.
     public var qualityThresholdMicros: Int?
+    /// New handling of credits above the cap.
     public var capExcess: CapExcess?
+    /// New quorum, % of the voting weight.
     public var quorumPercent: Int?
+    /// New threshold, % of yes+no.
     public var thresholdPercent: Int?
     /// The whole new witness set.
     public var witnesses: [String]?

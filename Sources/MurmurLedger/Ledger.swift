@@ -24,12 +24,15 @@ public struct Ledger: Sendable {
     public internal(set) var state = LedgerState()
     /// SHA-256 of the last entry's bytes (what the next entry's `prev` must be).
     public internal(set) var head = LogHash.zero
+    let signatures: SignatureCheck
     var members: Set<String> = []
     var coordinators: Set<String> = []
     var verifiers: Set<String> = []
+    /// Keys of the federation's peers, parsed once from their peer ids.
+    var keys: [String: PublicIdentity] = [:]
 
-    /// An empty ledger, before genesis.
-    public init() {}
+    /// An empty ledger, before genesis, checking signatures with `signatureCheck` (Ed25519 unless testing).
+    public init(signatureCheck: SignatureCheck = .ed25519) { signatures = signatureCheck }
 
     /// The next entry's index.
     public var nextSequence: UInt64 { UInt64(state.entries) }
@@ -39,32 +42,35 @@ public struct Ledger: Sendable {
     @discardableResult
     public mutating func apply(_ bytes: [UInt8]) throws(LedgerError) -> RecordOutcome {
         let index = nextSequence
-        let entry: LedgerEntry
-        do { entry = try LedgerEntry(bytes: bytes) } catch { throw .tampered(index: index, reason: error.description) }
-        guard entry.sequence == index else {
-            throw .tampered(index: index, reason: "sequence number \(entry.sequence), expected \(index): an entry was dropped, inserted or reordered")
+        let parts: (sequence: UInt64, previous: LogHash, signature: [UInt8], record: [UInt8])
+        do { parts = try LedgerEntry.split(bytes) } catch { throw .tampered(index: index, reason: error.description) }
+        guard parts.sequence == index else {
+            throw .tampered(index: index, reason: "sequence number \(parts.sequence), expected \(index): an entry was dropped, inserted or reordered")
         }
-        guard entry.previous == head else {
+        guard parts.previous == head else {
             guard index > 0 else { throw .tampered(index: 0, reason: "entry 0's 'prev' must be all zeros") }
             throw .tampered(index: index - 1, reason: "the entry was changed: its hash is not the 'prev' recorded in entry \(index)")
         }
         head = LedgerEntry.hash(bytes)
-        let outcome = apply(record: entry.record, index: index)
+        var outcome = RecordOutcome(index: index, schema: "", author: "", rejection: nil)
+        do {
+            let record = try LedgerRecord(bytes: parts.record, signature: parts.signature)
+            outcome.schema = record.schema
+            outcome.author = record.author
+            try accept(record, index: Int(index))
+        } catch {
+            outcome.rejection = error
+        }
         state.entries += 1
         if let r = outcome.rejection { state.rejections[r.code, default: 0] += 1 } else { state.accepted += 1 }
         return outcome
     }
 
-    /// Accepts or rejects one record at `index` (no chain check; `apply(_:)` does that).
-    mutating func apply(record: LedgerRecord, index: UInt64) -> RecordOutcome {
-        var outcome = RecordOutcome(index: index, schema: record.schema, author: record.author, rejection: nil)
-        do { try accept(record, index: Int(index)) } catch { outcome.rejection = error }
-        return outcome
-    }
-
     mutating func accept(_ record: LedgerRecord, index: Int) throws(RejectionReason) {
         guard let kind = record.kind else { throw .unknownSchema(record.schema) }
-        guard record.hasValidSignature() else { throw .badSignature }
+        guard let key = key(of: record.author), signatures.isValid(key: key, message: record.bytes, signature: record.signature) else {
+            throw .badSignature
+        }
         if kind == .genesis {
             guard !state.started else { throw .duplicateGenesis }
             guard index == 0 else { throw .noGenesis }
@@ -85,8 +91,22 @@ public struct Ledger: Sendable {
         }
     }
 
+    /// The author's key, cached for the federation's own peers (others are parsed each time, so that
+    /// records from arbitrary authors cannot grow the cache).
+    mutating func key(of author: String) -> PublicIdentity? {
+        if let k = keys[author] { return k }
+        guard let k = (try? PeerID(author))?.publicKey else { return nil }
+        if members.contains(author) || coordinators.contains(author) || verifiers.contains(author) { keys[author] = k }
+        return k
+    }
+
+    /// The typed body; the record's bytes must be exactly the canonical encoding of it, so a body with
+    /// fields this schema version does not define (or `null` for an absent field) is rejected, not half-read.
     func body<B: RecordBody>(_ record: LedgerRecord, _ type: B.Type) throws(RejectionReason) -> B {
         guard let b = record.decode(B.self) else { throw .malformed("not a \(B.kind.schema) body") }
+        guard let canonical = try? LedgerRecord.unsigned(b, author: record.author), canonical.bytes == record.bytes else {
+            throw .malformed("not the canonical encoding of a \(B.kind.schema) body (unknown fields, nulls or extra whitespace)")
+        }
         return b
     }
 

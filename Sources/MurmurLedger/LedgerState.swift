@@ -82,7 +82,12 @@ public struct OpenRound: Codable, Sendable, Equatable {
 /// A proposal's life: open for votes, then enacted.
 public struct ProposalState: Codable, Sendable, Equatable {
     /// Its status (a failed tally is a rejected enactment and changes nothing, so there is no "failed").
-    public enum Status: String, Codable, Sendable { case open, enacted }
+    public enum Status: String, Codable, Sendable {
+        /// Taking votes, or waiting for its enactment.
+        case open
+        /// Tallied and scheduled.
+        case enacted
+    }
     /// The proposal.
     public var proposal: Proposal
     /// The proposer.

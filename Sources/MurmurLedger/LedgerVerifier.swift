@@ -25,7 +25,8 @@ public enum LedgerVerifier {
     /// (index and reason of the first break), that no signed entry is missing at the end, and every
     /// checkpoint's root against the entries. Rejected records are not failures: they are in the
     /// outcomes and the state.
-    public static func verify(path: String, verifierKey: String? = nil, keepOutcomes: Bool = true) throws(LedgerError) -> LedgerVerification {
+    public static func verify(path: String, verifierKey: String? = nil, keepOutcomes: Bool = true,
+                              signatureCheck: SignatureCheck = .ed25519) throws(LedgerError) -> LedgerVerification {
         let dir = LogDirectory(path: path)
         guard FileManager.default.fileExists(atPath: path + "/log.db") else {
             throw .invalidDirectory("no ledger in \(path): create one with `murmur ledger init \(path) --members N` or `murmur simulate --ledger \(path)`")
@@ -58,7 +59,7 @@ public enum LedgerVerifier {
         guard log.size <= latest.size else {
             throw .checkpoint("entries \(latest.size)…\(log.size - 1) are not covered by a signed checkpoint; run `murmur log checkpoint \(path)` if you trust them")
         }
-        var ledger = Ledger()
+        var ledger = Ledger(signatureCheck: signatureCheck)
         var outcomes: [RecordOutcome] = []
         for b in 0..<((log.size + 255) >> 8) {
             for bytes in try entries(of: log, bundle: b) {

@@ -18,18 +18,24 @@ public final class LedgerWriter {
     public static let maxEntryBytes = 65_535
 
     /// Creates `path` with a new log named `origin`, appends `genesis` signed by `founder` and publishes a checkpoint.
-    public static func create(path: String, origin: String, genesis: Genesis, founder: Identity) throws -> LedgerWriter {
-        let dir: LogDirectory
-        do { dir = try LogDirectory.create(path: path, origin: origin) } catch { throw LedgerError.invalidDirectory("\(error)") }
-        let w = try LedgerWriter(directory: dir, ledger: Ledger())
+    public static func create(path: String, origin: String, genesis: Genesis, founder: Identity,
+                              signatureCheck: SignatureCheck = .ed25519) throws -> LedgerWriter {
+        let w = try create(path: path, origin: origin, signatureCheck: signatureCheck)
         let outcome = try w.append([LedgerRecord.sign(genesis, by: founder)])
         if let r = outcome.first?.rejection { throw LedgerError.write("the genesis record is invalid: \(r)") }
         return w
     }
 
+    /// Creates `path` with a new, empty log named `origin`; the first record appended must be a genesis.
+    public static func create(path: String, origin: String, signatureCheck: SignatureCheck = .ed25519) throws -> LedgerWriter {
+        let dir: LogDirectory
+        do { dir = try LogDirectory.create(path: path, origin: origin) } catch { throw LedgerError.invalidDirectory("\(error)") }
+        return try LedgerWriter(directory: dir, ledger: Ledger(signatureCheck: signatureCheck))
+    }
+
     /// Opens an existing ledger directory and replays it (verifying it against its checkpoints).
-    public convenience init(path: String) throws {
-        let v = try LedgerVerifier.verify(path: path, keepOutcomes: false)
+    public convenience init(path: String, signatureCheck: SignatureCheck = .ed25519) throws {
+        let v = try LedgerVerifier.verify(path: path, keepOutcomes: false, signatureCheck: signatureCheck)
         try self.init(directory: LogDirectory(path: path), ledger: v.ledger)
     }
 

@@ -199,11 +199,17 @@ struct LedgerHistory: ParsableCommand {
         let out = FileHandle.standardOutput
         for chunk in stride(from: 0, to: outcomes.count, by: 4096) {
             let text = outcomes[chunk..<min(outcomes.count, chunk + 4096)].map { o -> String in
-                let type = RecordKind(schema: o.schema)?.rawValue ?? o.schema
-                let status = o.rejection.map { "rejected \($0.code): \($0)" } ?? "accepted"
-                return "\(o.index)\t\(type)\t\(o.author)\t\(status)\n"
+                let type = RecordKind(schema: o.schema)?.rawValue ?? printable(o.schema)
+                let status = o.rejection.map { "rejected \($0.code): \(printable($0.description))" } ?? "accepted"
+                return "\(o.index)\t\(type)\t\(printable(o.author))\t\(status)\n"
             }.joined()
             out.write(Data(text.utf8))
         }
+    }
+
+    /// A field from a record, safe for one line of a terminal: control characters become '?', at most 120 characters.
+    func printable(_ s: String) -> String {
+        let cleaned = String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : $0 }))
+        return cleaned.count > 120 ? cleaned.prefix(119) + "…" : cleaned
     }
 }

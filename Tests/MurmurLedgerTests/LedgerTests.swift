@@ -48,13 +48,17 @@ import Testing
         var bad = f.modelVersion(1, participants: [0])
         bad.signature[5] ^= 0x80
         #expect(try rejection(&h, bad) == .badSignature)
-        var unknown = f.sign(Vote(proposal: 0, choice: .yes), f.members[0])
-        unknown.schema = "murmur.ledger.vote/2"
+        var unknown = LedgerRecord.unsigned(schema: "murmur.ledger.vote/2", author: f.memberIDs[0], body: .object(["proposal": .integer(0)]))
+        unknown.signature = try f.members[0].sign(unknown.bytes)
         #expect(try rejection(&h, unknown) == .unknownSchema("murmur.ledger.vote/2"))
-        let wrongShape = f.sign(Enactment(proposal: 0), f.members[0])
-        var relabeled = LedgerRecord(schema: RecordKind.contribution.schema, author: wrongShape.author, body: wrongShape.body, signature: [])
-        relabeled.signature = try f.members[0].sign(relabeled.signedBytes)
+        var relabeled = LedgerRecord.unsigned(schema: RecordKind.contribution.schema, author: f.memberIDs[0], body: .object(["proposal": .integer(0)]))
+        relabeled.signature = try f.members[0].sign(relabeled.bytes)
         #expect(try rejection(&h, relabeled)?.code == "malformed")
+        // A v1 reader must not half-read a body with fields it does not know.
+        var extra = LedgerRecord.unsigned(schema: RecordKind.vote.schema, author: f.memberIDs[0],
+                                          body: .object(["proposal": .integer(0), "choice": .string("yes"), "weight": .integer(100)]))
+        extra.signature = try f.members[0].sign(extra.bytes)
+        #expect(try rejection(&h, extra)?.code == "malformed")
     }
 
     @Test func genesisMustComeFirstAndOnce() throws {

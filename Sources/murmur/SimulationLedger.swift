@@ -58,16 +58,16 @@ final class SimulationLedger {
         let model = try Self.cid(parameters, config: modelConfig, metadata: metadata(r.round))
         let contributions = r.contributions ?? []
         // The ledger adds up per-round ε; the accountant's running total telescopes into increments.
-        let total = Int(((r.epsilon ?? 0) * 1e6).rounded())
+        let total = FixedPoint.micros(r.epsilon ?? 0)
         let spent = max(0, total - epsilonMicrosSpent)
         epsilonMicrosSpent += spent
         let version = ModelVersion(
             round: r.round, parent: parent, model: model, strategy: strategy, epsilonMicros: spent,
             participants: contributions.map { peers[$0.client] }.sorted())
+        // Scores below zero (a client that made the validation loss worse) are recorded as 0.
         let records = contributions.map {
-            Contribution(round: r.round, peer: peers[$0.client], samples: $0.samples,
-                         scoreMicros: Int(max(-1e12, min(1e12, ($0.score * 1e6).rounded()))),
-                         method: $0.method.rawValue, anomalous: $0.excluded ?? false)
+            Contribution.scored(round: r.round, peer: peers[$0.client], samples: $0.samples, score: $0.score,
+                                method: $0.method.rawValue, anomalous: $0.excluded ?? false)
         }
         let (outcomes, _) = try writer.recordRound(version, contributions: records, coordinator: coordinator)
         if let bad = outcomes.first(where: { !$0.accepted }) {

@@ -35,6 +35,8 @@ final class SimulationLedger {
         strategy = config.strategy.rawValue
         var parameters = FederationParameters(clientsPerRound: max(1, Int((config.fraction * Double(config.clients)).rounded())))
         if let dp = config.dp {
+            // DP samples clients by Poisson (q = fraction): a round may hold more than q·n of them.
+            parameters.clientsPerRound = config.clients
             let plan = try dp.plan(clients: config.clients, fraction: config.fraction, rounds: config.rounds)
             parameters.noiseMultiplierMilli = Int((plan.updateNoiseMultiplier * 1000).rounded())
             parameters.clipNormMilli = max(1, Int((dp.clipNorm * 1000).rounded()))

@@ -1,4 +1,6 @@
 import ArgumentParser
+import MurmurLog
+import MurmurLedger
 import Foundation
 import MurmurCore
 import MurmurML
@@ -126,6 +128,11 @@ struct Verify: AsyncParsableCommand {
             Line i of --receipts is checked against sample i of --input: signature, model CID,
             input digest, nonce freshness, then re-execution (output, label, activation proof).
               murmur verify --receipts receipts.jsonl --input samples.csv --model run1
+            With --ledger DIR --key FILE the verifier (a verifier or coordinator of that ledger)
+            appends, per device, a reputation record (checked, failed, the rejection reasons) and
+            a receipt-digest record (SHA-256 over the device's receipt lines, each followed by a
+            newline). Only receipts whose signature verified count against a device: anyone can
+            write a malformed or forged line naming someone else.
             """)
 
     @Option(help: "Receipts file, one JSON receipt per line (as `murmur infer --receipts` writes).")
@@ -140,7 +147,25 @@ struct Verify: AsyncParsableCommand {
     @Flag(help: "Print one JSON object: accepted, rejected, and a verdict per receipt.")
     var json = false
 
+    @Option(help: "Record the outcome in this ledger (reputation and receipt-digest records per device); needs --key.")
+    var ledger: String?
+
+    @Option(help: "With --ledger: the verifier's key file (hex Ed25519 seed), a verifier or coordinator of the ledger.")
+    var key: String?
+
+    func validate() throws {
+        if (ledger == nil) != (key == nil) { throw ValidationError("--ledger and --key go together") }
+    }
+
     func run() async throws {
+        // Open the ledger first: a bad directory or key fails before any work.
+        let writer = try ledger.map { path -> LedgerWriter in
+            do { return try LedgerWriter(path: path) } catch { throw ValidationError("--ledger '\(path)': \(error)") }
+        }
+        let signer = try key.map { path -> Identity in
+            guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("--key '\(path)' does not exist") }
+            return try loadIdentity(path)
+        }
         let (network, cid) = try loadModel(model)
         let features = try readSamples(input, width: network.inputSize)
         let d = network.inputSize
@@ -151,13 +176,18 @@ struct Verify: AsyncParsableCommand {
         var verifier = ReceiptVerifier(models: [cid: network])
         var verdicts = [[String: Any]]()
         var rejected = 0
+        var byDevice = [String: DeviceTally]()
         for (i, line) in lines.enumerated() {
             var verdict: [String: Any] = ["index": i]
-            let result: Result<Receipt, RejectionReason>
+            let result: Result<Receipt, MurmurVerify.RejectionReason>
             if (i + 1) * d <= features.count {
                 result = verifier.verify(line: line, input: Array(features[(i * d)..<((i + 1) * d)]))
             } else {
                 result = .failure(.malformed("no input sample \(i + 1) in '\(input)'"))
+            }
+            if let device = try? Receipt(jsonLine: line).device, !device.isEmpty {
+                let failure: MurmurVerify.RejectionReason? = if case .failure(let r) = result { r } else { nil }
+                byDevice[device, default: DeviceTally()].add(line: line, failure: failure)
             }
             switch result {
             case .success:
@@ -172,12 +202,57 @@ struct Verify: AsyncParsableCommand {
             }
             verdicts.append(verdict)
         }
+        var recorded = [String]()
+        if let writer, let signer {
+            recorded = try Self.record(byDevice, in: writer, by: signer)
+            if !json { for line in recorded { print(line) } }
+        }
         if json {
-            let obj: [String: Any] = ["accepted": lines.count - rejected, "rejected": rejected, "receipts": verdicts]
+            var obj: [String: Any] = ["accepted": lines.count - rejected, "rejected": rejected, "receipts": verdicts]
+            if let writer {
+                obj["ledger"] = ["records": recorded.count, "checkpoint": try writer.latestCheckpoint(), "state_digest": try writer.state.digest()]
+            }
             print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
         } else {
             print("\(lines.count - rejected) accepted, \(rejected) rejected")
         }
         if rejected > 0 || lines.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Appends one reputation and one receipt-digest record per device; returns a line per record.
+    static func record(_ tallies: [String: DeviceTally], in writer: LedgerWriter, by signer: Identity) throws -> [String] {
+        var records = [LedgerRecord]()
+        var lines = [String]()
+        for (device, t) in tallies.sorted(by: { $0.key < $1.key }) where t.checked > 0 {
+            let rep = Reputation(device: device, checked: t.checked, failed: t.failed, reasons: t.reasons.sorted())
+            let digest = ReceiptDigest(device: device, count: t.checked, digest: RFC9162.sha256(t.bytes).hex)
+            records += [try LedgerRecord.sign(rep, by: signer), try LedgerRecord.sign(digest, by: signer)]
+            lines.append("ledger: \(device): \(t.checked) checked, \(t.failed) failed\(t.reasons.isEmpty ? "" : " (" + t.reasons.sorted().joined(separator: ", ") + ")"), reputation \(rep.delta >= 0 ? "+" : "")\(rep.delta), receipts digest \(digest.digest)")
+        }
+        guard !records.isEmpty else { return [] }
+        let outcomes = try writer.append(records)
+        if let bad = outcomes.first(where: { !$0.accepted }) {
+            throw ValidationError("the ledger rejected the \(bad.schema) record: \(bad.rejection.map { "\($0)" } ?? "") — is --key a verifier or coordinator of this ledger?")
+        }
+        return lines
+    }
+}
+
+/// What one device's receipts came to: receipts with a valid signature only.
+struct DeviceTally {
+    var checked = 0
+    var failed = 0
+    var reasons = Set<String>()
+    var bytes = [UInt8]()
+
+    mutating func add(line: String, failure: MurmurVerify.RejectionReason?) {
+        // Before the signature is checked a line proves nothing about the device it names.
+        if let failure, ["malformed", "malformed_proof", "bad_signature"].contains(failure.code) { return }
+        checked += 1
+        bytes += Array(line.utf8) + [0x0A]
+        if let failure {
+            failed += 1
+            reasons.insert(failure.code)
+        }
     }
 }

@@ -64,6 +64,10 @@ struct LedgerInit: ParsableCommand {
     @Option(help: "Seed for the keys and the example scores.")
     var seed: UInt64 = 1
 
+    @Option(help: ArgumentHelp("A verifier's key file (hex Ed25519 seed, created if missing, as `murmur infer --key`); repeatable.",
+                               discussion: "Verifiers may append reputation and receipt-digest records (`murmur verify --ledger DIR --key FILE`)."))
+    var verifier: [String] = []
+
     func validate() throws {
         guard (1...1000).contains(members) else { throw ValidationError("--members must be in 1…1000, got \(members)") }
         guard (0...100_000).contains(rounds) else { throw ValidationError("--rounds must be in 0…100000, got \(rounds)") }
@@ -78,7 +82,8 @@ struct LedgerInit: ParsableCommand {
         let ids = (0..<members).map { _ in Identity(deterministic: &rng) }
         let peers = ids.map(\.peerID.description)
         let model0 = CID.raw(Array("murmur example model 0".utf8)).description
-        let genesis = Genesis(federation: origin, members: peers, coordinators: [coordinator.peerID.description],
+        let verifiers = try verifier.map { try loadIdentity($0).peerID.description }.sorted()
+        let genesis = Genesis(federation: origin, members: peers, coordinators: [coordinator.peerID.description], verifiers: verifiers,
                               voting: VotingRule(rawValue: voting) ?? .oneMemberOneVote,
                               parameters: FederationParameters(clientsPerRound: members), initialModel: model0)
         let writer = try LedgerWriter.create(path: dir, origin: origin, genesis: genesis, founder: coordinator)

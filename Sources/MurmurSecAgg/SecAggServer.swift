@@ -122,6 +122,10 @@ public struct SecAggServer: Sendable {
             }
         case .collectingInputs:
             try require(inputs.count, stage: "MaskedInput")
+            if inputs.count < config.minimumSurvivors {
+                state = .finished
+                throw SecAggError.tooFewSurvivors(stage: "MaskedInput", survivors: inputs.count, threshold: config.minimumSurvivors)
+            }
             survivors = Set(inputs.keys)
             dropped = Set(shares.keys).subtracting(survivors)
             state = .collectingUnmasks

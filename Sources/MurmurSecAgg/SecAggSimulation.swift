@@ -121,15 +121,33 @@ public enum SecAggSimulation {
         guard let d = updates.first?.count, updates.allSatisfy({ $0.count == d }) else {
             throw SecAggError.invalidParameters("updates must be non-empty and of equal length")
         }
-        let config = try SecAggRoundConfig(
-            round: round, parameters: parameters, participants: identities.map(\.publicKey), dimension: d, graphSeed: seed)
         let quantizer = parameters.quantizer
         let inputs = updates.enumerated().map { i, x in
             var rng = SeededRNG(seed: seed, stream: UInt64(i))
             return quantizer.quantize(x, rng: &rng)
         }
-        let (result, stats) = try run(config: config, identities: identities, inputs: inputs, dropouts: dropouts)
+        let (result, stats) = try sumRing(
+            inputs, parameters: parameters, identities: identities, dropouts: dropouts, round: round, seed: seed)
         return (quantizer.dequantizeSum(result.sum, count: result.contributors.count), result.contributors, stats)
+    }
+
+    /// Securely sums inputs already encoded in Z_{2^b} (b = `parameters.quantizer.ringBits`):
+    /// one round over `identities` with the graph drawn from `seed`; honest clients refuse to
+    /// unmask when fewer than `minimumSurvivors` masked inputs arrived.
+    ///
+    /// The entry point for distributed DP, whose clients encode (scale, round, add discrete
+    /// Gaussian noise) themselves.
+    public static func sumRing(
+        _ inputs: [[UInt32]], parameters: SecAggParameters, identities: [Identity],
+        dropouts: [Int: SecAggStage] = [:], round: UInt64 = 1, seed: UInt64 = 1, minimumSurvivors: Int = 0
+    ) throws -> (result: SecAggResult, stats: SecAggRoundStats) {
+        guard let d = inputs.first?.count, inputs.allSatisfy({ $0.count == d }) else {
+            throw SecAggError.invalidParameters("inputs must be non-empty and of equal length")
+        }
+        var config = try SecAggRoundConfig(
+            round: round, parameters: parameters, participants: identities.map(\.publicKey), dimension: d, graphSeed: seed)
+        config.minimumSurvivors = minimumSurvivors
+        return try run(config: config, identities: identities, inputs: inputs, dropouts: dropouts)
     }
 
     private static func timed<T>(_ total: inout Double, _ body: () throws -> T) rethrows -> T {

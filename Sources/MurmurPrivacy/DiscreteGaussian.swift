@@ -16,9 +16,9 @@ public struct DiscreteGaussianSampler: Sendable, Hashable {
     /// Denominator of σ².
     public let varianceDenominator: UInt64
     /// t = ⌊σ⌋ + 1, the discrete Laplace scale of the proposal.
-    let t: UInt64
+    @usableFromInline let t: UInt64
     /// 2·num·den·t², the denominator of the rejection exponent.
-    let rejectionDenominator: UInt64
+    @usableFromInline let rejectionDenominator: UInt64
 
     /// A sampler for σ² = numerator/denominator; throws if σ² ≤ 0 or the integers needed by the
     /// exact rejection step (2·num·den·(⌊σ⌋+1)²) exceed 63 bits (σ² ≤ 2^26 with denominator 1).
@@ -54,7 +54,9 @@ public struct DiscreteGaussianSampler: Sendable, Hashable {
     /// σ² as a Double (for accounting and reporting).
     public var variance: Double { Double(varianceNumerator) / Double(varianceDenominator) }
 
-    /// One draw from N_Z(0, σ²) (CKS 2020 Algorithm 3).
+    /// One draw from N_Z(0, σ²) (CKS 2020 Algorithm 3). Inlinable so that callers' concrete
+    /// generators are specialised (the sampler is in the clients' per-coordinate hot loop).
+    @inlinable
     public func sample<R: RandomNumberGenerator>(using rng: inout R) -> Int64 {
         let num = varianceNumerator, den = varianceDenominator
         while true {
@@ -73,6 +75,7 @@ public struct DiscreteGaussianSampler: Sendable, Hashable {
     }
 
     /// Adds one draw to each element of `values` (wrapping, as integers mod 2^32 for the ring).
+    @inlinable
     public func addNoise<R: RandomNumberGenerator>(to values: inout [UInt32], using rng: inout R) {
         for i in values.indices { values[i] &+= UInt32(truncatingIfNeeded: sample(using: &rng)) }
     }
@@ -103,7 +106,7 @@ public struct DiscreteGaussianSampler: Sendable, Hashable {
     // MARK: - CKS 2020 building blocks
 
     /// Bernoulli(num/den) for num ≤ den, den ≥ 1, from one uniform integer in [0, den).
-    @inline(__always)
+    @inlinable @inline(__always)
     static func bernoulli<R: RandomNumberGenerator>(_ num: UInt64, _ den: UInt64, using rng: inout R) -> Bool {
         UInt64.random(in: 0..<den, using: &rng) < num
     }
@@ -111,6 +114,7 @@ public struct DiscreteGaussianSampler: Sendable, Hashable {
     /// Bernoulli(exp(−num/den)) for 0 ≤ num/den ≤ 1 (CKS Algorithm 1, γ ∈ [0, 1]): count the
     /// K with A_1 = … = A_{K−1} = 1, A_K = 0, A_k ~ Bernoulli(γ/k); accept iff K is odd.
     /// Bernoulli(γ/k) is drawn as Bernoulli(γ) ∧ Bernoulli(1/k), which has the same law.
+    @inlinable
     static func bernoulliExpMinusFraction<R: RandomNumberGenerator>(_ num: UInt64, _ den: UInt64, using rng: inout R) -> Bool {
         var k: UInt64 = 1
         while bernoulli(num, den, using: &rng) && bernoulli(1, k, using: &rng) { k += 1 }
@@ -119,6 +123,7 @@ public struct DiscreteGaussianSampler: Sendable, Hashable {
 
     /// Bernoulli(exp(−γ)) for γ = x²/den with x² up to 128 bits (CKS Algorithm 1, γ > 1:
     /// ⌊γ⌋ Bernoulli(exp(−1)) trials, all must succeed, then one Bernoulli(exp(−(γ − ⌊γ⌋)))).
+    @inlinable
     static func bernoulliExpMinus<R: RandomNumberGenerator>(
         numeratorSquareRoot x: UInt64, denominator den: UInt64, using rng: inout R
     ) -> Bool {
@@ -135,6 +140,7 @@ public struct DiscreteGaussianSampler: Sendable, Hashable {
     }
 
     /// The discrete Laplace with P[Y = y] ∝ exp(−|y|/t), integer t ≥ 1 (CKS Algorithm 2 with s = t).
+    @inlinable
     static func discreteLaplace<R: RandomNumberGenerator>(scale t: UInt64, using rng: inout R) -> Int64 {
         while true {
             let u = UInt64.random(in: 0..<t, using: &rng)

@@ -30,7 +30,7 @@ struct BenchSecAgg: AsyncParsableCommand {
     @Option(help: "Dropout rates in percent, comma-separated.")
     var dropouts = "0,10,30"
 
-    @Option(help: "Seconds one Flower SecAgg+ round may take before it is stopped and marked skipped.")
+    @Option(help: "CPU seconds one Flower SecAgg+ round may take before it is stopped and marked skipped.")
     var flowerBudget: Double = 120
 
     func run() async throws {
@@ -89,8 +89,10 @@ struct BenchSecAgg: AsyncParsableCommand {
                         }
                     }
                     rows.append(row)
-                    table.append(String(format: "%5d  %8d  %6.0f %%  %3d  %3d   %9.1f   %9.1f   %14.1f", n, d, p * 100, r.degree, r.threshold,
-                                        r.clientSecondsMean * 1000, r.serverSeconds * 1000, r.bytesSentPerClient / 1000) + flowerCell)
+                    let line = String(format: "%5d  %8d  %6.0f %%  %3d  %3d   %9.1f   %9.1f   %14.1f", n, d, p * 100, r.degree, r.threshold,
+                                      r.clientSecondsMean * 1000, r.serverSeconds * 1000, r.bytesSentPerClient / 1000) + flowerCell
+                    table.append(line)
+                    options.progress(line)  // long grids: every finished point is visible at once
                 }
             }
         }

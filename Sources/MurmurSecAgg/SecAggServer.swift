@@ -218,15 +218,24 @@ public struct SecAggServer: Sendable {
         case pairwise(key: Curve25519.KeyAgreement.PrivateKey, peer: [UInt8], peerIndex: Int, subtract: Bool)
     }
 
-    /// Per-worker result slots for `apply`.
-    /// @unchecked Sendable: worker i writes only slot i, and `concurrentPerform` returns only after
-    /// every worker has finished, so no slot is ever accessed by two threads at once.
+    /// Per-worker result slots for `apply`: raw memory, one element per worker, so that workers
+    /// never mutate a shared Array (whose copy-on-write bookkeeping is not thread-safe).
+    /// @unchecked Sendable: worker i writes only element i, and `concurrentPerform` returns only
+    /// after every worker has finished, so no element is ever accessed by two threads at once.
     final class WorkerSlots: @unchecked Sendable {
-        var partials: [[UInt32]]
-        var errors: [SecAggError?]
+        let partials: UnsafeMutableBufferPointer<[UInt32]>
+        let errors: UnsafeMutableBufferPointer<SecAggError?>
         init(_ count: Int) {
-            partials = Array(repeating: [], count: count)
-            errors = Array(repeating: nil, count: count)
+            partials = .allocate(capacity: count)
+            partials.initialize(repeating: [])
+            errors = .allocate(capacity: count)
+            errors.initialize(repeating: nil)
+        }
+        deinit {
+            partials.deinitialize()
+            partials.deallocate()
+            errors.deinitialize()
+            errors.deallocate()
         }
     }
 

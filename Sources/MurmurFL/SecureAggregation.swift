@@ -63,15 +63,35 @@ public struct SecureAggregation: Strategy {
 
     /// The SecAgg+ parameters for n clients: derived from the dropout and corruption rates
     /// (Bell et al. bounds, docs/secagg.md); when no sparse graph qualifies at this n, the
-    /// complete graph with a majority threshold.
-    func parameters(n: Int) throws -> SecAggParameters {
+    /// complete graph with a majority threshold. `inputBits` defaults to the settings' q.
+    func parameters(n: Int, inputBits: Int? = nil) throws -> SecAggParameters {
+        let bits = inputBits ?? settings.inputBits
         if let p = try? SecAggParameters.derive(
             clientCount: n, dropoutRate: settings.stageDropout, corruptionRate: settings.corruptionRate,
-            inputBits: settings.inputBits, clip: settings.clipNorm) {
+            inputBits: bits, clip: settings.clipNorm) {
             return p
         }
-        let q = try Quantizer(clip: settings.clipNorm, inputBits: settings.inputBits, clientCount: n)
+        let q = try Quantizer(clip: settings.clipNorm, inputBits: bits, clientCount: n)
         return try SecAggParameters(clientCount: n, degree: n - 1, threshold: n / 2 + 1, quantizer: q)
+    }
+
+    /// The simulated clients' Ed25519 identities (seeded by client id).
+    func identities(_ results: [FitResult]) -> [Identity] {
+        results.map { r -> Identity in
+            var rng = SeededRNG(seed: seed, stream: 0x5EC, UInt64(r.client))
+            return Identity(deterministic: &rng)
+        }
+    }
+
+    /// The injected dropouts of a round: each participant with probability `stageDropout`, at a
+    /// uniformly random stage.
+    func dropouts(count: Int, round: Int) -> [Int: SecAggStage] {
+        var rng = SeededRNG(seed: seed, stream: 0x5EC0, UInt64(round))
+        var dropouts = [Int: SecAggStage]()
+        for i in 0..<count where rng.nextDouble() < settings.stageDropout {
+            dropouts[i] = SecAggStage.allCases[Int(rng.next() % UInt64(SecAggStage.allCases.count))]
+        }
+        return dropouts
     }
 
     func secureMean(_ results: [FitResult], round: Int) throws -> [Float] {
@@ -89,19 +109,10 @@ public struct SecureAggregation: Strategy {
             Vec.clip(&x, maxNorm: settings.clipNorm)  // client-side norm bounding
             deltas.append(x)
         }
-        let identities = results.map { r -> Identity in
-            var rng = SeededRNG(seed: seed, stream: 0x5EC, UInt64(r.client))
-            return Identity(deterministic: &rng)
-        }
-        var rng = SeededRNG(seed: seed, stream: 0x5EC0, UInt64(round))
-        var dropouts = [Int: SecAggStage]()
-        for i in results.indices where rng.nextDouble() < settings.stageDropout {
-            dropouts[i] = SecAggStage.allCases[Int(rng.next() % UInt64(SecAggStage.allCases.count))]
-        }
         do {
             let p = try parameters(n: results.count)
             let (sum, contributors, _) = try SecAggSimulation.sumUpdates(
-                deltas, parameters: p, identities: identities, dropouts: dropouts,
+                deltas, parameters: p, identities: identities(results), dropouts: dropouts(count: results.count, round: round),
                 round: UInt64(max(round, 1)), seed: seed ^ UInt64(round))
             guard !contributors.isEmpty else { throw FLError.tooFewResults(round: round, got: 0, needed: 1) }
             var mean = sum

@@ -112,10 +112,7 @@ public struct SimulationConfig: Sendable, Codable {
                 throw FLError.invalidConfiguration(
                     "--attack \(attack.rawValue) is simulated inside the server's aggregation, which --secagg replaces; run it without --secagg")
             }
-            guard dp == nil else {
-                throw FLError.invalidConfiguration(
-                    "--secagg with --dp is not supported yet (the noise would have to be added by the clients, as a distributed discrete Gaussian); use one of them")
-            }
+            if let dp { try DistributedDPPlan.validate(dp) }  // clients add the noise (distributed discrete Gaussian)
         }
         if dp != nil {
             guard aggregator == .mean else {
@@ -258,13 +255,21 @@ public struct Simulation: Sendable {
             serverMomentum: config.serverMomentum)
         strategy = try robustStrategy(wrapping: strategy, initial: initial)
         var settings = roundSettings
-        if let secagg = config.secagg {
+        if let secagg = config.secagg, config.dp == nil {
             strategy = SecureAggregation(base: strategy, settings: secagg, seed: config.seed)
             settings.minimumResults = max(settings.minimumResults, 2)
         }
         // DP-FedAvg: wrap the strategy, sample as the accountant assumes, report ε per round.
         var epsilons = [Double]()
-        if let dp = config.dp {
+        if let dp = config.dp, let secagg = config.secagg {
+            let plan = try DistributedDPPlan.make(
+                dp: dp, secagg: secagg, clients: config.clients, fraction: config.fraction, rounds: config.rounds,
+                dimension: initial.count)
+            epsilons = plan.epsilons
+            settings.minimumResults = 0
+            strategy = DistributedDP(base: strategy, plan: plan, clipNorm: dp.clipNorm,
+                                     secagg: secagg, noise: dp.noise, seed: config.seed)
+        } else if let dp = config.dp {
             let plan = try dp.plan(clients: config.clients, fraction: config.fraction, rounds: config.rounds)
             epsilons = plan.epsilons
             settings.minimumResults = 0

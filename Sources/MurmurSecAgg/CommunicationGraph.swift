@@ -142,6 +142,10 @@ public struct SecAggRoundConfig: Sendable {
     public let dimension: Int
     /// The communication graph.
     public let graph: CommunicationGraph
+    /// The fewest masked inputs for which honest clients reveal their unmasking shares (0: only
+    /// the threshold t applies). Distributed DP sets it so that the released sum always carries
+    /// the noise of enough clients (Kairouz, Liu & Steinke 2021, §5: dropouts remove noise).
+    public var minimumSurvivors: Int = 0
 
     /// A round over `participants` with the graph drawn from `graphSeed`.
     public init(round: UInt64, parameters: SecAggParameters, participants: [PublicIdentity], dimension: Int, graphSeed: UInt64) throws {

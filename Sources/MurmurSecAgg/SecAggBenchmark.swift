@@ -13,10 +13,12 @@ public struct SecAggBenchmarkResult: Sendable, Hashable {
     public let degree: Int, threshold: Int
     /// Ring bits b.
     public let ringBits: Int
-    /// Mean and max compute per client over the whole round, seconds.
+    /// Mean and max compute per client over the whole round, CPU seconds.
     public let clientSecondsMean: Double, clientSecondsMax: Double
-    /// Server compute for the whole round, seconds.
+    /// Server compute for the whole round, CPU seconds (all its threads).
     public let serverSeconds: Double
+    /// Server wall time for the whole round, seconds.
+    public let serverWallSeconds: Double
     /// Mean wire bytes sent and received per client.
     public let bytesSentPerClient: Double, bytesReceivedPerClient: Double
 }
@@ -54,7 +56,7 @@ public enum SecAggBenchmark {
             clients: n, dimension: d, dropoutRate: dropoutRate, degree: parameters.degree, threshold: parameters.threshold,
             ringBits: parameters.quantizer.ringBits,
             clientSecondsMean: stats.clientSeconds / Double(n), clientSecondsMax: stats.maxClientSeconds,
-            serverSeconds: stats.serverSeconds,
+            serverSeconds: stats.serverSeconds, serverWallSeconds: stats.serverWallSeconds,
             bytesSentPerClient: Double(stats.bytesSent.reduce(0, +)) / Double(n),
             bytesReceivedPerClient: Double(stats.bytesReceived.reduce(0, +)) / Double(n))
     }

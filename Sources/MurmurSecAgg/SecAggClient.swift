@@ -154,6 +154,9 @@ public struct SecAggClient: Sendable {
         guard alive.contains(index) else { throw SecAggError.conflictingUnmaskRequest(client: index) }
         let t = config.parameters.threshold
         guard alive.count >= t else { throw SecAggError.tooFewSurvivors(stage: "MaskedInput", survivors: alive.count, threshold: t) }
+        guard alive.count >= config.minimumSurvivors else {
+            throw SecAggError.tooFewSurvivors(stage: "MaskedInput", survivors: alive.count, threshold: config.minimumSurvivors)
+        }
         var selfShares = [OwnedShare](), keyShares = [OwnedShare]()
         for (owner, pair) in held.sorted(by: { $0.key < $1.key }) {
             if alive.contains(owner) { selfShares.append(OwnedShare(owner: owner, share: pair.selfShare)) }

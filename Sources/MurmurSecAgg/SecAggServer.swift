@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import MurmurCore
 
 /// The server role of SecAgg+ as a state machine: the driver feeds client messages to
@@ -35,10 +36,15 @@ public struct SecAggServer: Sendable {
     private var survivors: Set<Int> = []
     private var dropped: Set<Int> = []
 
+    /// Threads for the unmasking stage's mask expansions (default: up to 2 of the machine's cores).
+    public var unmaskWorkers: Int
+
     /// A server for one round.
-    public init(config: SecAggRoundConfig, prg: MaskPRG = .protocolDefault) {
+    public init(config: SecAggRoundConfig, prg: MaskPRG = .protocolDefault,
+                unmaskWorkers: Int = min(2, ProcessInfo.processInfo.activeProcessorCount)) {
         self.config = config
         self.generator = MaskGenerator(prg: prg)
+        self.unmaskWorkers = max(1, unmaskWorkers)
     }
 
     /// U1 … U4 so far: the clients that completed each stage.
@@ -122,6 +128,10 @@ public struct SecAggServer: Sendable {
             }
         case .collectingInputs:
             try require(inputs.count, stage: "MaskedInput")
+            if inputs.count < config.minimumSurvivors {
+                state = .finished
+                throw SecAggError.tooFewSurvivors(stage: "MaskedInput", survivors: inputs.count, threshold: config.minimumSurvivors)
+            }
             survivors = Set(inputs.keys)
             dropped = Set(shares.keys).subtracting(survivors)
             state = .collectingUnmasks
@@ -146,6 +156,11 @@ public struct SecAggServer: Sendable {
     }
 
     /// Σ_{u∈U3} y_u − Σ_{u∈U3} PRG(b_u) − Σ_{u∈U2∖U3} Σ_{v∈N(u)∩U3} (±PRG(s_vu) as v added it).
+    ///
+    /// Secrets are reconstructed (and checked) first; the mask expansions — one per survivor and
+    /// one X25519 + one expansion per (dropped, surviving neighbour) pair — then run on
+    /// `workers` threads, each into its own accumulator, added at the end (addition mod 2^32
+    /// commutes, so the result does not depend on the split).
     private mutating func unmask() throws -> [UInt32] {
         let t = config.parameters.threshold
         var selfShares = [Int: [ShamirShare]](), keyShares = [Int: [ShamirShare]]()
@@ -160,14 +175,14 @@ public struct SecAggServer: Sendable {
                 vector.withUnsafeBufferPointer { y in for i in 0..<acc.count { acc[i] &+= y[i] } }
             }
         }
+        var jobs = [MaskJob]()
         for u in survivors.sorted() {
             let have = selfShares[u] ?? []
             guard have.count >= t else {
                 state = .finished
                 throw SecAggError.cannotReconstruct(client: u, shares: have.count, threshold: t)
             }
-            let seed = try Shamir.reconstruct(have, threshold: t, byteCount: 32)
-            try generator.accumulate(seed: seed, into: &sum, subtract: true)
+            jobs.append(.selfMask(seed: try Shamir.reconstruct(have, threshold: t, byteCount: 32)))
         }
         for u in dropped.sorted() {
             let have = keyShares[u] ?? []
@@ -186,13 +201,86 @@ public struct SecAggServer: Sendable {
             // v ∈ U3 masked with u iff u's share reached v, i.e. u ∈ U2 and they are neighbours.
             for v in config.graph.neighbors[u] where survivors.contains(v) {
                 guard let peer = keys[v] else { continue }
-                let seed = try PairwiseKeys.maskSeed(sk, peer: peer.maskKey, round: config.round, peerIndex: v)
                 // v added +PRG(s_vu) when v < u and −PRG when v > u; undo it.
-                try generator.accumulate(seed: seed, into: &sum, subtract: v < u)
+                jobs.append(.pairwise(key: sk, peer: peer.maskKey, peerIndex: v, subtract: v < u))
             }
         }
+        try Self.apply(jobs, to: &sum, generator: generator, round: config.round, workers: unmaskWorkers)
         let ring = config.parameters.quantizer.ringMask
         for i in sum.indices { sum[i] &= ring }
         return sum
+    }
+
+    /// One mask to remove: a survivor's self mask, or a pairwise mask a dropped client's
+    /// reconstructed key shares with a surviving neighbour.
+    enum MaskJob: Sendable {
+        case selfMask(seed: [UInt8])
+        case pairwise(key: Curve25519.KeyAgreement.PrivateKey, peer: [UInt8], peerIndex: Int, subtract: Bool)
+    }
+
+    /// Per-worker result slots for `apply`: raw memory, one element per worker, so that workers
+    /// never mutate a shared Array (whose copy-on-write bookkeeping is not thread-safe).
+    /// @unchecked Sendable: worker i writes only element i, and `concurrentPerform` returns only
+    /// after every worker has finished, so no element is ever accessed by two threads at once.
+    final class WorkerSlots: @unchecked Sendable {
+        let partials: UnsafeMutableBufferPointer<[UInt32]>
+        let errors: UnsafeMutableBufferPointer<SecAggError?>
+        init(_ count: Int) {
+            partials = .allocate(capacity: count)
+            partials.initialize(repeating: [])
+            errors = .allocate(capacity: count)
+            errors.initialize(repeating: nil)
+        }
+        deinit {
+            partials.deinitialize()
+            partials.deallocate()
+            errors.deinitialize()
+            errors.deallocate()
+        }
+    }
+
+    /// Removes jobs worker, worker + stride, … from `acc`.
+    @Sendable static func run(
+        _ jobs: [MaskJob], worker: Int, stride: Int, into acc: inout [UInt32], generator: MaskGenerator, round: UInt64
+    ) throws {
+        var i = worker
+        while i < jobs.count {
+            switch jobs[i] {
+            case .selfMask(let seed):
+                try generator.accumulate(seed: seed, into: &acc, subtract: true)
+            case .pairwise(let key, let peer, let v, let subtract):
+                let seed = try PairwiseKeys.maskSeed(key, peer: peer, round: round, peerIndex: v)
+                try generator.accumulate(seed: seed, into: &acc, subtract: subtract)
+            }
+            i += stride
+        }
+    }
+
+    /// Removes `jobs` from `sum` on `workers` threads (job i goes to worker i mod workers).
+    static func apply(_ jobs: [MaskJob], to sum: inout [UInt32], generator: MaskGenerator, round: UInt64, workers: Int) throws {
+        let w = max(1, min(workers, jobs.count))
+        if w == 1 {
+            try run(jobs, worker: 0, stride: 1, into: &sum, generator: generator, round: round)
+            return
+        }
+        let d = sum.count
+        let slots = WorkerSlots(w)
+        DispatchQueue.concurrentPerform(iterations: w) { worker in
+            var acc = [UInt32](repeating: 0, count: d)
+            do {
+                try run(jobs, worker: worker, stride: w, into: &acc, generator: generator, round: round)
+            } catch let e as SecAggError {
+                slots.errors[worker] = e
+            } catch {
+                slots.errors[worker] = .malformed("unmasking failed: \(error)")
+            }
+            slots.partials[worker] = acc
+        }
+        if let e = slots.errors.compactMap({ $0 }).first { throw e }
+        sum.withUnsafeMutableBufferPointer { out in
+            for p in slots.partials {
+                p.withUnsafeBufferPointer { src in for i in 0..<d { out[i] &+= src[i] } }
+            }
+        }
     }
 }

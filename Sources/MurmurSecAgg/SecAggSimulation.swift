@@ -16,13 +16,17 @@ public enum SecAggStage: Int, Sendable, CaseIterable, Comparable {
 }
 
 /// Costs of one simulated round, for `SecAggBenchmark` and `murmur simulate --secagg`.
+/// Compute is process CPU time (all threads), which a machine shared with other jobs inflates far
+/// less than wall time; `serverWallSeconds` shows what the unmasking threads save in latency.
 public struct SecAggRoundStats: Sendable, Equatable {
-    /// Total client compute (all clients, all stages), seconds.
+    /// Total client compute (all clients, all stages), CPU seconds.
     public var clientSeconds: Double = 0
-    /// Largest single-client compute, seconds.
+    /// Largest single-client compute, CPU seconds.
     public var maxClientSeconds: Double = 0
-    /// Server compute (validation, routing, unmasking), seconds.
+    /// Server compute (validation, routing, unmasking), CPU seconds over all its threads.
     public var serverSeconds: Double = 0
+    /// Server wall time for the same work, seconds.
+    public var serverWallSeconds: Double = 0
     /// Wire bytes sent by each client, indexed by client.
     public var bytesSent: [Int] = []
     /// Wire bytes received by each client, indexed by client.
@@ -66,19 +70,20 @@ public enum SecAggSimulation {
                 observer?(m)
                 let bytes = m.encoded()
                 stats.bytesSent[u] += bytes.count
-                let start = clock.now
+                let start = clock.now, cpu = CPUTime.now()
                 _ = try server.receive(try SecAggMessage(decoding: bytes))
-                stats.serverSeconds += seconds(clock.now - start)
+                stats.serverSeconds += CPUTime.now() - cpu
+                stats.serverWallSeconds += seconds(clock.now - start)
             }
         }
         // Stage 1.
         for u in 0..<n where alive(u, .advertiseKeys) {
-            let start = clock.now
+            let cpu = CPUTime.now()
             let out = try clients[u].start()
-            clientTime[u] += seconds(clock.now - start)
+            clientTime[u] += CPUTime.now() - cpu
             try toServer(out, from: u)
         }
-        var pending = try timed(&stats.serverSeconds) { try server.closeStage() }
+        var pending = try timed(&stats) { try server.closeStage() }
         for stage in [SecAggStage.shareKeys, .maskedInput, .unmasking] {
             for case .send(let m) in pending {
                 let u = m.client
@@ -86,7 +91,7 @@ public enum SecAggSimulation {
                 guard alive(u, stage) else { continue }
                 observer?(m)
                 stats.bytesReceived[u] += bytes.count
-                let start = clock.now
+                let cpu = CPUTime.now()
                 let out: [SecAggAction]
                 do {
                     out = try clients[u].receive(try SecAggMessage(decoding: bytes))
@@ -95,10 +100,10 @@ public enum SecAggSimulation {
                     failed[u] = error
                     continue
                 }
-                clientTime[u] += seconds(clock.now - start)
+                clientTime[u] += CPUTime.now() - cpu
                 try toServer(out, from: u)
             }
-            pending = try timed(&stats.serverSeconds) { try server.closeStage() }
+            pending = try timed(&stats) { try server.closeStage() }
         }
         guard case .finished(let result)? = pending.first else {
             throw SecAggError.unexpectedMessage(kind: "closeStage", stage: "\(server.state)")
@@ -121,25 +126,55 @@ public enum SecAggSimulation {
         guard let d = updates.first?.count, updates.allSatisfy({ $0.count == d }) else {
             throw SecAggError.invalidParameters("updates must be non-empty and of equal length")
         }
-        let config = try SecAggRoundConfig(
-            round: round, parameters: parameters, participants: identities.map(\.publicKey), dimension: d, graphSeed: seed)
         let quantizer = parameters.quantizer
         let inputs = updates.enumerated().map { i, x in
             var rng = SeededRNG(seed: seed, stream: UInt64(i))
             return quantizer.quantize(x, rng: &rng)
         }
-        let (result, stats) = try run(config: config, identities: identities, inputs: inputs, dropouts: dropouts)
+        let (result, stats) = try sumRing(
+            inputs, parameters: parameters, identities: identities, dropouts: dropouts, round: round, seed: seed)
         return (quantizer.dequantizeSum(result.sum, count: result.contributors.count), result.contributors, stats)
     }
 
-    private static func timed<T>(_ total: inout Double, _ body: () throws -> T) rethrows -> T {
+    /// Securely sums inputs already encoded in Z_{2^b} (b = `parameters.quantizer.ringBits`):
+    /// one round over `identities` with the graph drawn from `seed`; honest clients refuse to
+    /// unmask when fewer than `minimumSurvivors` masked inputs arrived.
+    ///
+    /// The entry point for distributed DP, whose clients encode (scale, round, add discrete
+    /// Gaussian noise) themselves.
+    public static func sumRing(
+        _ inputs: [[UInt32]], parameters: SecAggParameters, identities: [Identity],
+        dropouts: [Int: SecAggStage] = [:], round: UInt64 = 1, seed: UInt64 = 1, minimumSurvivors: Int = 0
+    ) throws -> (result: SecAggResult, stats: SecAggRoundStats) {
+        guard let d = inputs.first?.count, inputs.allSatisfy({ $0.count == d }) else {
+            throw SecAggError.invalidParameters("inputs must be non-empty and of equal length")
+        }
+        var config = try SecAggRoundConfig(
+            round: round, parameters: parameters, participants: identities.map(\.publicKey), dimension: d, graphSeed: seed)
+        config.minimumSurvivors = minimumSurvivors
+        return try run(config: config, identities: identities, inputs: inputs, dropouts: dropouts)
+    }
+
+    private static func timed<T>(_ stats: inout SecAggRoundStats, _ body: () throws -> T) rethrows -> T {
         let clock = ContinuousClock()
-        let start = clock.now
-        defer { total += seconds(clock.now - start) }
+        let start = clock.now, cpu = CPUTime.now()
+        defer {
+            stats.serverSeconds += CPUTime.now() - cpu
+            stats.serverWallSeconds += seconds(clock.now - start)
+        }
         return try body()
     }
 
     static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}
+
+/// Process CPU time (all threads), seconds: `clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`.
+enum CPUTime {
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 }

@@ -10,9 +10,15 @@ struct BenchSecAgg: AsyncParsableCommand {
         abstract: "SecAgg+ client/server time and bytes per client over n × d × dropout; mask expansion vs keystream.",
         discussion: """
             Each point runs one full protocol round in memory (MurmurSecAgg), with the given share
-            of clients dropping after sharing keys (the costliest case for the server). The PRG
+            of clients dropping after sharing keys (the costliest case for the server). Times are
+            process CPU time on both sides (server_wall_seconds too), so that other jobs on the
+            machine distort them little. The PRG
             figures compare mask expansion with the raw keystream of AES-128-CTR (the default) and
-            ChaCha20 (`ratio_vs_keystream`). The Flower SecAgg+ comparison is not wired in yet.
+            ChaCha20 (`ratio_vs_keystream`). Unless --no-reference, every point also runs Flower
+            1.42's SecAgg+ (SecAggPlusWorkflow + secaggplus_mod, scripts/reference/flower_secagg.py,
+            same n, d, dropout, k and t) and reports `ratio_vs_flower` = Flower's server time /
+            Murmur's (and `client_ratio_vs_flower`). A Flower point over --flower-budget seconds is
+            stopped and reported as "skipped: over budget"; larger points are then skipped too.
             """)
 
     @OptionGroup var options: BenchOptions
@@ -25,6 +31,9 @@ struct BenchSecAgg: AsyncParsableCommand {
 
     @Option(help: "Dropout rates in percent, comma-separated.")
     var dropouts = "0,10,30"
+
+    @Option(help: "CPU seconds one Flower SecAgg+ round may take before it is stopped and marked skipped.")
+    var flowerBudget: Double = 120
 
     func run() async throws {
         let ns = try parseList(clients, flag: "--clients")
@@ -46,23 +55,58 @@ struct BenchSecAgg: AsyncParsableCommand {
                 + String(format: "   %14.2f   %14.2f   %5.2f", ks / 1e9, ex / 1e9, ex / ks))
         }
         var rows = [[String: Any]]()
-        table.append("    n         d  dropout    k    t   client ms   server ms   KB sent/client")
+        var overBudget = [(n: Int, d: Int, p: Double)]()
+        table.append("    n         d  dropout    k    t   client ms   server ms (wall)   KB sent/client   Flower server ms   ratio")
         for n in ns {
             for d in ds {
                 for p in drops {
                     options.progress("round n=\(n) d=\(d) dropout \(Int(p * 100)) %…")
                     let r = try SecAggBenchmark.run(clients: n, dimension: d, dropoutRate: p)
-                    rows.append([
+                    var row: [String: Any] = [
                         "clients": n, "dimension": d, "dropout": p, "degree": r.degree, "threshold": r.threshold,
                         "client_seconds_mean": r.clientSecondsMean, "client_seconds_max": r.clientSecondsMax,
-                        "server_seconds": r.serverSeconds, "bytes_sent_per_client": r.bytesSentPerClient,
-                    ])
-                    table.append(String(format: "%5d  %8d  %6.0f %%  %3d  %3d   %9.1f   %9.1f   %14.1f", n, d, p * 100, r.degree, r.threshold,
-                                        r.clientSecondsMean * 1000, r.serverSeconds * 1000, r.bytesSentPerClient / 1000))
+                        "server_seconds": r.serverSeconds, "server_wall_seconds": r.serverWallSeconds,
+                        "bytes_sent_per_client": r.bytesSentPerClient, "clock": "process CPU time",
+                    ]
+                    var flowerCell = "                 —        —"
+                    if !options.noReference {
+                        if overBudget.contains(where: { n >= $0.n && d >= $0.d && p >= $0.p }) {
+                            row["flower"] = ["skipped": "over budget (a smaller point already was)"]
+                            flowerCell = "  skipped (budget)        —"
+                        } else {
+                            options.progress("  Flower SecAgg+ n=\(n) d=\(d) dropout \(Int(p * 100)) %…")
+                            let f = try options.reference("flower_secagg.py", [
+                                "--clients", String(n), "--dimension", String(d), "--dropout", String(p),
+                                "--shares", String(r.degree), "--threshold", String(r.threshold),
+                                "--budget", String(flowerBudget),
+                            ])
+                            row["flower"] = f
+                            if let fs = f["server_seconds"] as? Double, let fc = f["client_seconds_mean"] as? Double {
+                                row["ratio_vs_flower"] = fs / r.serverSeconds
+                                row["client_ratio_vs_flower"] = fc / r.clientSecondsMean
+                                flowerCell = String(format: "   %15.1f   %6.1f", fs * 1000, fs / r.serverSeconds)
+                            } else {
+                                overBudget.append((n, d, p))
+                                flowerCell = "  skipped (budget)        —"
+                            }
+                        }
+                    }
+                    rows.append(row)
+                    let line = String(format: "%5d  %8d  %6.0f %%  %3d  %3d   %9.1f   %9.1f (%7.1f)   %14.1f", n, d, p * 100, r.degree, r.threshold,
+                                      r.clientSecondsMean * 1000, r.serverSeconds * 1000, r.serverWallSeconds * 1000,
+                                      r.bytesSentPerClient / 1000) + flowerCell
+                    table.append(line)
+                    options.progress(line)  // long grids: every finished point is visible at once
                 }
             }
         }
         let ratio = (prgRows.first?["ratio_vs_keystream"] as? Double) ?? 0
-        try options.emit(["benchmark": "secagg", "prg": prgRows, "rounds": rows, "ratio_vs_keystream": ratio], table: table)
+        var object: [String: Any] = ["benchmark": "secagg", "prg": prgRows, "rounds": rows, "ratio_vs_keystream": ratio]
+        let flowerRatios = rows.compactMap { $0["ratio_vs_flower"] as? Double }
+        if !flowerRatios.isEmpty {
+            object["ratio_vs_flower"] = geometricMean(flowerRatios)
+            object["ratio_vs_flower_min"] = flowerRatios.min()
+        }
+        try options.emit(object, table: table)
     }
 }

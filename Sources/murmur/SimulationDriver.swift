@@ -140,7 +140,8 @@ enum SimulationDriver {
         } else {
             print(String(format: "done: test accuracy %.2f %%, loss %.4f after %d rounds in %.2f s", result.final.accuracy * 100, result.final.loss, config.rounds, result.seconds))
             if let dp = config.dp, let e = result.history.last?.epsilon {
-                print(String(format: "privacy: (ε = %.3f, δ = %g) client-level %@ DP", e, dp.delta, dp.mode.rawValue))
+                let mode = config.secagg != nil ? "distributed (clients add the noise, SecAgg+ sums it)" : dp.mode.rawValue
+                print(String(format: "privacy: (ε = %.3f, δ = %g) client-level %@ DP", e, dp.delta, mode))
             }
             if let scoring = config.scoring { printContributors(result.history, method: scoring.method, simulation: simulation) }
             if let ledger { print(try ledger.summary()) }

@@ -58,6 +58,10 @@ import Testing
         bad = c
         bad.dp = DPConfig()
         bad.dp?.noiseMultiplier = 1
+        bad.dp?.mode = .local  // distributed DP covers central mode only
+        #expect(throws: FLError.self) { try Simulation(config: bad) }
+        bad.dp?.mode = .central
+        bad.dp?.accountant = .pld  // the DDG bound is an RDP bound
         #expect(throws: FLError.self) { try Simulation(config: bad) }
     }
 }

@@ -89,4 +89,25 @@ import Testing
             #expect(client == 0 || r.config.graph.neighbors[client].filter { dropouts[$0] == nil }.count < threshold)
         }
     }
+
+    /// Unmasking on one or several threads gives the same exact sum (the split of mask jobs over
+    /// workers does not matter mod 2^b), with dropped clients whose pairwise masks are removed.
+    @Test(arguments: [1, 2, 3])
+    func unmaskingWorkersAgree(workers: Int) throws {
+        let r = try TestRound(n: 9, k: 6, t: 4, dimension: 300)
+        var clients = try r.clients()
+        var server = SecAggServer(config: r.config, unmaskWorkers: workers)
+        for i in clients.indices { for m in try clients[i].start().messages { _ = try server.receive(m) } }
+        for m in try server.closeStage().messages { for out in try clients[m.client].receive(m).messages { _ = try server.receive(out) } }
+        for m in try server.closeStage().messages where m.client != 2 && m.client != 7 {
+            for out in try clients[m.client].receive(m).messages { _ = try server.receive(out) }
+        }
+        for m in try server.closeStage().messages { for out in try clients[m.client].receive(m).messages { _ = try server.receive(out) } }
+        guard case .finished(let result)? = try server.closeStage().first else {
+            Issue.record("no result")
+            return
+        }
+        #expect(result.contributors == [0, 1, 3, 4, 5, 6, 8])
+        #expect(result.sum == r.plainSum([0, 1, 3, 4, 5, 6, 8]))
+    }
 }

@@ -81,6 +81,7 @@ let package = Package(
             dependencies: [
                 "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify", "MurmurLog", "MurmurP2P",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "MurmurCoreTests", dependencies: ["MurmurCore"]),
@@ -109,7 +110,7 @@ let package = Package(
         .testTarget(
             name: "MurmurP2PTests",
             dependencies: [
-                "MurmurP2P", "MurmurCore", "MurmurTestSupport",
+                "MurmurP2P", "MurmurCore", "MurmurTestSupport", "murmur",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

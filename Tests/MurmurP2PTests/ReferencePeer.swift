@@ -5,7 +5,7 @@ import NIOConcurrencyHelpers
 
 @testable import MurmurP2P
 
-/// A py-libp2p reference peer running in the background (scripts/reference/libp2p_peer.py).
+/// A py-libp2p reference peer (or `murmur p2p listen`) running in the background (scripts/reference/libp2p_peer.py).
 /// Stdout is read line by line on a thread; stderr goes to a file shown when a test fails.
 final class ReferencePeer: Sendable {
     private let process: Process
@@ -18,9 +18,16 @@ final class ReferencePeer: Sendable {
     }
 
     static func start(_ arguments: [String]) throws -> ReferencePeer {
+        try start(
+            executable: URL(fileURLWithPath: try PythonReference.python()),
+            [repositoryRoot.appendingPathComponent("scripts/reference/libp2p_peer.py").path] + arguments)
+    }
+
+    /// Any program in the background (the `murmur` binary too).
+    static func start(executable: URL, _ arguments: [String]) throws -> ReferencePeer {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: try PythonReference.python())
-        p.arguments = [repositoryRoot.appendingPathComponent("scripts/reference/libp2p_peer.py").path] + arguments
+        p.executableURL = executable
+        p.arguments = arguments
         let out = Pipe()
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("murmur-p2p-\(UUID().uuidString).stderr")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
@@ -61,7 +68,14 @@ final class ReferencePeer: Sendable {
     /// Both output streams, for failure messages.
     func logs() -> String {
         let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        return "py-libp2p stdout:\n\(lines().joined(separator: "\n"))\npy-libp2p stderr:\n\(err.suffix(8000))"
+        return "\(process.executableURL?.lastPathComponent ?? "peer") stdout:\n\(lines().joined(separator: "\n"))\nstderr:\n\(err.suffix(8000))"
+    }
+
+    /// Sends SIGINT (a clean stop) and waits; returns the exit status.
+    func interrupt() -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, SIGINT) }
+        process.waitUntilExit()
+        return process.terminationStatus
     }
 
     func stop() {

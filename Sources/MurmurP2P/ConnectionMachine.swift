@@ -283,6 +283,16 @@ public struct ConnectionMachine: Sendable {
     /// Bytes of `id`'s writes framed and sent so far.
     public func framedTotal(_ id: UInt32) -> UInt64? { yamux.framedTotal(id) }
 
+    /// Frames up to about `budget` bytes of queued stream data (with `drainExplicitly`).
+    public mutating func drain(budget: Int) throws -> Output {
+        guard case .muxed = stage else { return Output() }
+        let (bytes, events) = yamux.drain(budget: budget)
+        return Output(send: try seal(bytes), events: events.compactMap { event -> Event? in
+            if case .streamClosed(let id) = event { return .streamClosed(id) }
+            return nil
+        })
+    }
+
     /// Bytes of `id`'s writes accepted so far.
     public func queuedTotal(_ id: UInt32) -> UInt64? { yamux.queuedTotal(id) }
 

@@ -30,9 +30,11 @@ public final class P2PConnection: @unchecked Sendable {
         self.host = host
         self.eventLoop = eventLoop
         self.isDialer = isDialer
+        var yamux = host.configuration.yamux
+        yamux.drainExplicitly = true  // data is framed only while the socket is writable (pumpSends)
         machine = ConnectionMachine(
             isDialer: isDialer, identity: host.identity, servedProtocols: host.servedProtocols,
-            expectedPeer: expectedPeer, yamuxConfiguration: host.configuration.yamux)
+            expectedPeer: expectedPeer, yamuxConfiguration: yamux)
         established = eventLoop.makePromise(of: PeerID.self)
     }
 
@@ -144,13 +146,32 @@ public final class P2PConnection: @unchecked Sendable {
         channel?.close(promise: nil)
     }
 
+    /// Bytes framed per `drain` call while the socket is writable.
+    static let drainBudget = 256 * 1024
+
     private func apply(_ out: ConnectionMachine.Output) {
         if !out.send.isEmpty, let channel {
             channel.writeAndFlush(channel.allocator.buffer(bytes: out.send), promise: nil)
         }
         for event in out.events { handle(event) }
+        pumpSends()
+    }
+
+    /// Frames queued stream data while the channel is writable; NIO's writability change
+    /// (`channelWritabilityChanged`) calls it again once the socket drains.
+    func pumpSends() {
+        guard let channel, closedError == nil, !pumping else { return }
+        pumping = true
+        defer { pumping = false }
+        while channel.isWritable {
+            guard let out = try? machine.drain(budget: Self.drainBudget), !out.send.isEmpty else { break }
+            channel.writeAndFlush(channel.allocator.buffer(bytes: out.send), promise: nil)
+            for event in out.events { handle(event) }
+        }
         for (id, s) in streams where s.hasPendingWrites { s.completeWrites(framed: machine.framedTotal(id)) }
     }
+
+    private var pumping = false
 
     private func handle(_ event: ConnectionMachine.Event) {
         switch event {
@@ -163,7 +184,10 @@ public final class P2PConnection: @unchecked Sendable {
             streams[id] = s
             if inbound {
                 if let handler = host.handler(for: proto) {
-                    Task { try? await handler(s) }
+                    // A handler that fails resets its stream so the peer is not left waiting.
+                    Task {
+                        do { try await handler(s) } catch { await s.reset() }
+                    }
                 }
             } else {
                 pendingOpens.removeValue(forKey: id)?.promise.succeed(s)
@@ -210,6 +234,11 @@ final class P2PConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelInactive(context: ChannelHandlerContext) {
         connection.shutdown(.closed("the TCP connection closed"))
         context.fireChannelInactive()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { connection.pumpSends() }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

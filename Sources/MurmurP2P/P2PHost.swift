@@ -67,6 +67,8 @@ public final class P2PHost: Sendable {
     private func initialize(_ channel: any Channel, isDialer: Bool, expectedPeer: PeerID?) -> EventLoopFuture<P2PConnection> {
         let conn = P2PConnection(host: self, eventLoop: channel.eventLoop, isDialer: isDialer, expectedPeer: expectedPeer)
         do {
+            // Up to 1 MiB queued in NIO before stream data waits in yamux (bounded memory).
+            try channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(IdleStateHandler(allTimeout: configuration.idleTimeout))
             try sync.addHandler(P2PConnectionHandler(connection: conn))

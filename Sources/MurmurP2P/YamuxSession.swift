@@ -17,6 +17,10 @@ public struct YamuxSession: Sendable {
         public var maxStreams = 1024
         /// The largest data frame we send.
         public var maxFrameData = 64 * 1024
+        /// When true, queued data is framed only by `drain(budget:)` (the NIO layer calls it
+        /// while the socket is writable), so window updates and other control frames are never
+        /// stuck behind megabytes of data in the socket's send queue.
+        public var drainExplicitly = false
         /// The defaults: 1024 streams, 64 KiB frames.
         public init() {}
     }
@@ -68,6 +72,7 @@ public struct YamuxSession: Sendable {
     public let configuration: Configuration
     private var streams: [UInt32: Stream] = [:]
     private var nextStreamID: UInt32
+    private var lastDrained: UInt32 = 0
     private var buffer: [UInt8] = []
     private var bufferHead = 0
     /// True once either side sent GoAway: no new streams.
@@ -154,12 +159,35 @@ public struct YamuxSession: Sendable {
         return YamuxHeader(type: .goAway, streamID: 0, length: code.rawValue).encoded
     }
 
-    /// Frames queued data of `id` within its send window, then a pending FIN.
-    private mutating func flush(_ id: UInt32) -> [UInt8] {
-        guard var s = streams[id] else { return [] }
+    /// Frames up to about `budget` bytes of queued data, one frame per stream in turn.
+    public mutating func drain(budget: Int) -> (send: [UInt8], events: [Event]) {
         var out: [UInt8] = []
-        while s.queuedCount > 0 && s.sendWindow > 0 {
-            let n = min(s.queuedCount, Int(s.sendWindow), configuration.maxFrameData)
+        var events: [Event] = []
+        var progress = true
+        while out.count < budget && progress {
+            progress = false
+            let ready = streams.filter { ($0.value.queuedCount > 0 && $0.value.sendWindow > 0) || $0.value.finPending }.keys.sorted()
+            guard !ready.isEmpty else { break }
+            let start = ready.firstIndex { $0 > lastDrained } ?? 0
+            for id in ready[start...] + ready[..<start] where out.count < budget {
+                let frame = flush(id, maxBytes: configuration.maxFrameData, force: true)
+                if !frame.isEmpty { progress = true }
+                out += frame
+                events += reapIfDone(id)
+                lastDrained = id
+            }
+        }
+        return (out, events)
+    }
+
+    /// Frames queued data of `id` within its send window (at most `maxBytes`), then a pending FIN.
+    private mutating func flush(_ id: UInt32, maxBytes: Int = .max, force: Bool = false) -> [UInt8] {
+        guard var s = streams[id], force || !configuration.drainExplicitly else { return [] }
+        var out: [UInt8] = []
+        var budget = maxBytes
+        while s.queuedCount > 0 && s.sendWindow > 0 && budget > 0 {
+            let n = min(s.queuedCount, Int(s.sendWindow), configuration.maxFrameData, budget)
+            budget -= n
             let last = n == s.queuedCount && s.finPending
             out += YamuxHeader(type: .data, flags: last ? .fin : [], streamID: id, length: UInt32(n)).encoded
             out += s.queue[s.queueHead..<(s.queueHead + n)]
@@ -254,7 +282,10 @@ public struct YamuxSession: Sendable {
             guard !overflow else { throw P2PError.muxerProtocolError("window update overflows stream \(id)'s window") }
             s.sendWindow = sum
             streams[id] = s
-            if h.length > 0 { out.send += flush(id) }
+            if h.length > 0 {
+                out.send += flush(id)
+                out.events += reapIfDone(id)
+            }
         } else if !payload.isEmpty {
             guard !s.remoteClosed else { throw P2PError.muxerProtocolError("data on stream \(id) after its FIN") }
             guard UInt32(payload.count) <= s.receiveWindow else {

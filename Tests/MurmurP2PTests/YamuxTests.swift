@@ -158,4 +158,29 @@ import Testing
         for b in bytes { events += try server.receive([b]).events }
         #expect(events == [.streamOpened(1), .data(1, [7, 8, 9])])
     }
+
+    @Test func explicitDrainSharesTheBudgetAcrossStreams() throws {
+        var config = YamuxSession.Configuration()
+        config.drainExplicitly = true
+        config.maxFrameData = 1000
+        var client = YamuxSession(isClient: true, configuration: config)
+        let (a, _) = try client.openStream()
+        let (b, _) = try client.openStream()
+        #expect(try client.write(a, [UInt8](repeating: 1, count: 5000)).isEmpty)  // queued, not framed
+        #expect(try client.write(b, [UInt8](repeating: 2, count: 5000)).isEmpty)
+        _ = client.closeWrite(a)
+        let first = client.drain(budget: 2000)
+        // One frame from each stream, in turn.
+        #expect(first.send.count == 2 * (12 + 1000))
+        #expect(client.framedTotal(a) == 1000 && client.framedTotal(b) == 1000)
+        var rest: [UInt8] = []
+        while case let d = client.drain(budget: 100_000), !d.send.isEmpty { rest += d.send }
+        #expect(client.framedTotal(a) == 5000 && client.framedTotal(b) == 5000)
+        // Stream a's last frame carries FIN.
+        var server = YamuxSession(isClient: false)
+        let opened = try server.receive(YamuxHeader(type: .windowUpdate, flags: .syn, streamID: a, length: 0).encoded
+            + YamuxHeader(type: .windowUpdate, flags: .syn, streamID: b, length: 0).encoded + first.send + rest)
+        #expect(opened.events.contains(.remoteClosed(a)))
+        #expect(!opened.events.contains(.remoteClosed(b)))
+    }
 }

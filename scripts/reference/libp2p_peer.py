@@ -15,6 +15,7 @@ Every failure exits non-zero with the reason on stderr.
 """
 import argparse
 import logging
+import os
 import random
 import sys
 
@@ -126,7 +127,9 @@ async def run_dial(args) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # MURMUR_P2P_DEBUG=1: py-libp2p's debug log on stderr (shown by the tests on failure).
+    debug = os.environ.get("MURMUR_P2P_DEBUG") == "1"
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="mode", required=True)
     lp = sub.add_parser("listen")

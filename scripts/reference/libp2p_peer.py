@@ -11,11 +11,12 @@ defaults) and /murmur/echo/1.0.0 (writes back every byte until end of stream, th
       connects, prints "PEER <own id>" and "REMOTE <id>", pings 3 times, runs identify
       ("IDENTIFY agent=... protocols=..."), echoes random payloads (sizes up to --max-size, one
       of exactly --max-size) on N concurrent streams, prints "ECHO streams=N bytes=B", exits 0.
-Every failure exits non-zero with the reason on stderr.
+Every failure exits non-zero with the reason on stderr. For py-libp2p's own debug log set
+e.g. LIBP2P_DEBUG=libp2p.stream_muxer:DEBUG LIBP2P_DEBUG_FILE=/tmp/py.log (the tests pass the
+environment through).
 """
 import argparse
 import logging
-import os
 import random
 import sys
 
@@ -127,9 +128,7 @@ async def run_dial(args) -> None:
 
 
 def main() -> None:
-    # MURMUR_P2P_DEBUG=1: py-libp2p's debug log on stderr (shown by the tests on failure).
-    debug = os.environ.get("MURMUR_P2P_DEBUG") == "1"
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, stream=sys.stderr)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="mode", required=True)
     lp = sub.add_parser("listen")

@@ -73,4 +73,44 @@ import Testing
         #expect(try await EchoProtocol.echo(conn, [1, 2, 3]) == [1, 2, 3])
         await do_close(conn)
     }
+
+    /// Opened by the test once the writer has been seen stalled.
+    actor Gate {
+        private var isOpen = false
+        private var waiters: [CheckedContinuation<Void, Never>] = []
+        func wait() async {
+            if isOpen { return }
+            await withCheckedContinuation { waiters.append($0) }
+        }
+        func open() {
+            isOpen = true
+            waiters.forEach { $0.resume() }
+            waiters = []
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aReaderThatDoesNotReadStallsTheWriterAtTheWindow() async throws {
+        let gate = Gate()
+        let (server, channel) = try await Self.listener { config in
+            config.handlers["/stall"] = { stream in
+                await gate.wait()
+                _ = try await stream.readToEnd(limit: 4 << 20)
+                try await stream.closeWrite()
+            }
+        }
+        defer { channel.close(promise: nil) }
+        let conn = try await P2PHost(identity: Identity()).dial(try #require(server.addresses.first))
+        let stream = try await conn.openStream(["/stall"])
+        let size = 2 << 20
+        let writer = Task { try await stream.write([UInt8](repeating: 1, count: size)) }
+        try await Task.sleep(for: .milliseconds(500))
+        let framed = try await conn.eventLoop.submit { conn.framedTotal(stream.id) }.get()
+        // Only the peer's initial window left our yamux; the rest waits in the stream's queue.
+        #expect(framed == UInt64(YamuxSession.initialWindow))
+        await gate.open()
+        try await writer.value
+        try await stream.closeWrite()
+        #expect(try await stream.readToEnd(limit: 0).isEmpty)
+        await do_close(conn)
+    }
 }

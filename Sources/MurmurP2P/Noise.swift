@@ -29,16 +29,39 @@ public struct NoiseCipherState: Sendable {
         return Array(box.ciphertext) + Array(box.tag)
     }
 
+    /// ENCRYPT with no associated data, appending ciphertext ‖ tag to `out` (the transport path).
+    mutating func encrypt(_ plaintext: ArraySlice<UInt8>, appendingTo out: inout [UInt8]) throws {
+        guard let key else {
+            out += plaintext
+            return
+        }
+        guard nonce < UInt64.max else { throw P2PError.limitExceeded("Noise nonce space exhausted; reconnect") }
+        let box = try ChaChaPoly.seal(plaintext, using: key, nonce: try chachaNonce())
+        nonce += 1
+        out.append(contentsOf: box.ciphertext)
+        out.append(contentsOf: box.tag)
+    }
+
     /// DECRYPT(k, n++, ad, ciphertext); fails on a bad tag without advancing the nonce.
     public mutating func decrypt(ad: [UInt8] = [], _ ciphertext: [UInt8]) throws -> [UInt8] {
-        guard let key else { return ciphertext }
+        var out: [UInt8] = []
+        try decrypt(ad: ad, ciphertext[...], appendingTo: &out)
+        return out
+    }
+
+    /// DECRYPT, appending the plaintext to `out` (the transport path: no intermediate arrays).
+    mutating func decrypt(ad: [UInt8] = [], _ ciphertext: ArraySlice<UInt8>, appendingTo out: inout [UInt8]) throws {
+        guard let key else {
+            out += ciphertext
+            return
+        }
         guard ciphertext.count >= 16 else { throw P2PError.decryptionFailed }
         do {
             let box = try ChaChaPoly.SealedBox(
                 nonce: try chachaNonce(), ciphertext: ciphertext.dropLast(16), tag: ciphertext.suffix(16))
             let plain = try ChaChaPoly.open(box, using: key, authenticating: ad)
             nonce += 1
-            return Array(plain)
+            out.append(contentsOf: plain)
         } catch {
             throw P2PError.decryptionFailed
         }

@@ -92,13 +92,14 @@ public struct NoiseSession: Sendable {
         while buffer.count - offset >= 2 {
             let length = Int(buffer[offset]) << 8 | Int(buffer[offset + 1])
             guard buffer.count - offset - 2 >= length else { break }
-            let message = Array(buffer[(offset + 2)..<(offset + 2 + length)])
+            let range = (offset + 2)..<(offset + 2 + length)
             offset += 2 + length
             if var cipher = receiveCipher {
-                out.plaintext += try cipher.decrypt(message)
+                try cipher.decrypt(buffer[range], appendingTo: &out.plaintext)
                 receiveCipher = cipher
                 continue
             }
+            let message = Array(buffer[range])
             guard var hs = handshake else { throw P2PError.handshakeFailed("no handshake in progress") }
             let payload = try hs.readMessage(message)
             switch (hs.isInitiator, hs.messageIndex) {
@@ -133,7 +134,10 @@ public struct NoiseSession: Sendable {
         var start = 0
         repeat {
             let end = min(plaintext.count, start + Self.maxPlaintextLength)
-            out += Self.frame(try cipher.encrypt(Array(plaintext[start..<end])))
+            let length = end - start + 16
+            out.append(UInt8(length >> 8))
+            out.append(UInt8(length & 0xFF))
+            try cipher.encrypt(plaintext[start..<end], appendingTo: &out)
             start = end
         } while start < plaintext.count
         sendCipher = cipher

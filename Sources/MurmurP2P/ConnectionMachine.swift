@@ -130,8 +130,9 @@ public struct ConnectionMachine: Sendable {
                 out.send += try seal(m.start())
             }
         }
-        // Muxer negotiation inside Noise.
+        // Muxer negotiation inside Noise (reached only after Noise authenticated the peer).
         var plainOut: [UInt8] = []
+        let peer = remotePeer
         switch stage {
         case .muxerInitiator(var m) where !plain.isEmpty:
             let r = try m.receive(plain)
@@ -139,7 +140,7 @@ public struct ConnectionMachine: Sendable {
             if r.selected != nil {
                 stage = .muxed
                 plain = r.remainder
-                out.events.append(.established(remotePeer!))
+                if let peer { out.events.append(.established(peer)) }
             } else {
                 stage = .muxerInitiator(m)
                 plain = []
@@ -150,7 +151,7 @@ public struct ConnectionMachine: Sendable {
             if r.selected != nil {
                 stage = .muxed
                 plain = r.remainder
-                out.events.append(.established(remotePeer!))
+                if let peer { out.events.append(.established(peer)) }
             } else {
                 stage = .muxerListener(m)
                 plain = []

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import MurmurCore
 import NIOCore
 
@@ -23,7 +24,7 @@ public enum P2PBenchmark {
     /// ChaCha20-Poly1305 seal throughput on one core (bytes/s) over `seconds`.
     public static func chachaPolyBytesPerSecond(duration: Double = 1) throws -> Double {
         let key = SymmetricKey(size: .bits256)
-        let message = [UInt8](repeating: 0x5A, count: NoiseSession.maxPlaintextLength)
+        let message = Data(repeating: 0x5A, count: NoiseSession.maxPlaintextLength)
         let clock = ContinuousClock()
         let start = clock.now
         var bytes = 0

@@ -94,9 +94,9 @@ public final class P2PHost: Sendable {
         return conn
     }
 
-    /// Listens on `address` (`/ip4|ip6/…/tcp/PORT`, port 0 picks one); returns the bound addresses.
+    /// Listens on `address` (`/ip4|ip6/…/tcp/PORT`, port 0 picks one); `addresses` then lists it.
     ///
-    /// Runs until `group` shuts down or the returned channel is closed.
+    /// Serves until `group` shuts down or the returned server channel is closed.
     @discardableResult
     public func listen(_ address: Multiaddr) async throws -> any Channel {
         let (hostName, port) = try address.tcpEndpoint()

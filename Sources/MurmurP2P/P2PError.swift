@@ -30,6 +30,7 @@ public enum P2PError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The key type is not Ed25519 (the only one Murmur verifies).
     case unsupportedKeyType(Int)
 
+    /// The message shown to users.
     public var description: String {
         switch self {
         case .invalidMultiaddr(let m): return "invalid multiaddr: \(m)"

@@ -19,7 +19,9 @@ public struct YamuxHeader: Equatable, Sendable {
 
     /// The flag bits.
     public struct Flags: OptionSet, Equatable, Sendable {
+        /// The 16 flag bits.
         public let rawValue: UInt16
+        /// Flags from their bits.
         public init(rawValue: UInt16) { self.rawValue = rawValue }
         /// Opens a stream (or starts a ping).
         public static let syn = Flags(rawValue: 1)

@@ -231,6 +231,11 @@ final class P2PConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         if let bytes = buffer.readBytes(length: buffer.readableBytes) { connection.channelRead(bytes) }
     }
 
+    /// Also runs when a dial fails before the channel was ever active: fails pending promises.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        connection.shutdown(.closed("the TCP connection closed"))
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         connection.shutdown(.closed("the TCP connection closed"))
         context.fireChannelInactive()

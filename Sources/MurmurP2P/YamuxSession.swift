@@ -232,8 +232,10 @@ public struct YamuxSession: Sendable {
         while buffer.count - bufferHead >= YamuxHeader.size {
             let header = try YamuxHeader(decoding: buffer[bufferHead..<(bufferHead + YamuxHeader.size)])
             if header.type == .data {
-                guard header.length <= Self.initialWindow * 16 else {
-                    throw P2PError.muxerProtocolError("data frame of \(header.length) bytes exceeds any window")
+                // Checked on the header, before buffering the body: memory stays within the window.
+                let window = streams[header.streamID]?.receiveWindow ?? Self.initialWindow
+                guard header.length <= window else {
+                    throw P2PError.muxerProtocolError("stream \(header.streamID) announced \(header.length) bytes with \(window) of window left")
                 }
                 guard buffer.count - bufferHead - YamuxHeader.size >= Int(header.length) else { break }
             }

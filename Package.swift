@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MurmurLog", targets: ["MurmurLog"]),
         .library(name: "MurmurVerify", targets: ["MurmurVerify"]),
         .library(name: "MurmurLedger", targets: ["MurmurLedger"]),
+        .library(name: "MurmurP2P", targets: ["MurmurP2P"]),
         .executable(name: "murmur", targets: ["murmur"]),
     ],
     dependencies: [
@@ -23,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         // SQLite for the log's tiles (synchronous API, WAL, explicit transactions); needs libsqlite3-dev.
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // libp2p over TCP (MurmurP2P): event loops, channels, ByteBuffer.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // C micro-kernels compiled per function for AVX2+FMA and chosen at run time
@@ -66,11 +69,23 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // libp2p over TCP: multiaddr, multistream-select, Noise, yamux, identify, ping (docs/p2p.md).
+        .target(
+            name: "MurmurP2P",
+            dependencies: [
+                "MurmurCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "murmur",
             dependencies: [
-                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify", "MurmurLog", "MurmurLedger",
+                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify", "MurmurLog", "MurmurLedger", "MurmurP2P",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "MurmurCoreTests", dependencies: ["MurmurCore"]),
@@ -96,6 +111,17 @@ let package = Package(
         ),
         .testTarget(name: "MurmurVerifyTests", dependencies: ["MurmurVerify", "MurmurML", "CMurmurKernels"]),
         .testTarget(name: "MurmurLedgerTests", dependencies: ["MurmurLedger", "MurmurLog", "MurmurCore"]),
+        // Byte-level protocol tests plus interop with py-libp2p (scripts/reference/libp2p_peer.py).
+        .testTarget(
+            name: "MurmurP2PTests",
+            dependencies: [
+                "MurmurP2P", "MurmurCore", "MurmurTestSupport", "murmur",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
         .testTarget(name: "MurmurCLITests", dependencies: ["murmur", "MurmurTestSupport"]),
     ],

@@ -1,0 +1,133 @@
+import Crypto
+import MurmurCore
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Serves one protocol on inbound streams (the stream is closed or reset by the handler).
+public typealias StreamHandler = @Sendable (P2PStream) async throws -> Void
+
+/// A libp2p node over TCP: dials and listens with Noise + yamux and serves stream protocols.
+///
+/// Built-in: `/ipfs/ping/1.0.0`, `/ipfs/id/1.0.0` and `/ipfs/id/push/1.0.0`; more protocols
+/// come from `Configuration.handlers` (e.g. `EchoProtocol` for `/murmur/echo/1.0.0`).
+public final class P2PHost: Sendable {
+    /// Knobs of a host.
+    public struct Configuration: Sendable {
+        /// Extra protocols served on inbound streams.
+        public var handlers: [String: StreamHandler] = [:]
+        /// A connection must finish multistream + Noise + yamux within this.
+        public var handshakeTimeout: TimeAmount = .seconds(10)
+        /// A connection with no bytes either way for this long is closed.
+        public var idleTimeout: TimeAmount = .seconds(120)
+        /// yamux limits.
+        public var yamux = YamuxSession.Configuration()
+        /// Sent in identify.
+        public var agentVersion = "murmur/0.1"
+        /// Called on the event loop for each connection a peer dialed to us, once authenticated.
+        public var onInboundConnection: (@Sendable (P2PConnection) -> Void)?
+        /// Defaults: 10 s handshake, 120 s idle.
+        public init() {}
+    }
+
+    /// Our identity.
+    public let identity: Identity
+    /// Our peer id.
+    public var peerID: PeerID { identity.peerID }
+    /// The knobs.
+    public let configuration: Configuration
+    let group: any EventLoopGroup
+    private let listenAddresses = NIOLockedValueBox<[Multiaddr]>([])
+    private let builtins: [String: StreamHandler]
+
+    /// A host for `identity` on `group` (NIO's shared group by default).
+    public init(identity: Identity, configuration: Configuration = .init(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.identity = identity
+        self.configuration = configuration
+        self.group = group
+        builtins = [
+            PingProtocol.id: PingProtocol.serve,
+            IdentifyProtocol.pushID: IdentifyProtocol.servePush,
+        ]
+    }
+
+    /// Every protocol served on inbound streams, sorted.
+    public var servedProtocols: [String] {
+        (Array(builtins.keys) + [IdentifyProtocol.id] + Array(configuration.handlers.keys)).sorted()
+    }
+
+    func handler(for proto: String) -> StreamHandler? {
+        if proto == IdentifyProtocol.id { return { [self] s in try await IdentifyProtocol.serve(s, host: self) } }
+        return configuration.handlers[proto] ?? builtins[proto]
+    }
+
+    /// The addresses we listen on, each ending in `/p2p/<our id>`.
+    public var addresses: [Multiaddr] { listenAddresses.withLockedValue { $0 }.map { $0.with(peer: peerID) } }
+
+    private func initialize(_ channel: any Channel, isDialer: Bool, expectedPeer: PeerID?) -> EventLoopFuture<P2PConnection> {
+        let conn = P2PConnection(host: self, eventLoop: channel.eventLoop, isDialer: isDialer, expectedPeer: expectedPeer)
+        do {
+            // Up to 1 MiB queued in NIO before stream data waits in yamux (bounded memory).
+            try channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
+            let sync = channel.pipeline.syncOperations
+            try sync.addHandler(IdleStateHandler(allTimeout: configuration.idleTimeout))
+            try sync.addHandler(P2PConnectionHandler(connection: conn))
+        } catch {
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        return channel.eventLoop.makeSucceededFuture(conn)
+    }
+
+    /// Dials `address` (`/ip4|ip6|dns/…/tcp/…[/p2p/…]`); returns once Noise and yamux are up.
+    ///
+    /// A trailing `/p2p/<id>` is checked against the key the peer proves in the handshake.
+    public func dial(_ address: Multiaddr) async throws -> P2PConnection {
+        let (hostName, port) = try address.tcpEndpoint()
+        let expected = address.peerID
+        let conn = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(configuration.handshakeTimeout)
+            .connect(host: hostName, port: port) { channel in
+                self.initialize(channel, isDialer: true, expectedPeer: expected)
+            }
+        _ = try await conn.established.futureResult.get()
+        return conn
+    }
+
+    /// Listens on `address` (`/ip4|ip6/…/tcp/PORT`, port 0 picks one); `addresses` then lists it.
+    ///
+    /// Serves until `group` shuts down or the returned server channel is closed.
+    @discardableResult
+    public func listen(_ address: Multiaddr) async throws -> any Channel {
+        let (hostName, port) = try address.tcpEndpoint()
+        let onInbound = configuration.onInboundConnection
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { child in
+                self.initialize(child, isDialer: false, expectedPeer: nil).map { conn in
+                    if let onInbound { conn.established.futureResult.whenSuccess { _ in onInbound(conn) } }
+                }
+            }
+            .bind(host: hostName, port: port).get()
+        if let local = channel.localAddress {
+            let bound = try Multiaddr(socketAddress: local)
+            listenAddresses.withLockedValue { $0.append(bound) }
+        }
+        return channel
+    }
+}
+
+extension Multiaddr {
+    /// The `/ip4|ip6/…/tcp/…` form of a socket address.
+    public init(socketAddress: SocketAddress) throws {
+        guard let ip = socketAddress.ipAddress, let port = socketAddress.port else {
+            throw P2PError.invalidMultiaddr("socket address \(socketAddress) has no IP and port")
+        }
+        switch socketAddress {
+        case .v4: self.init([.ip4(try Self.parseIPv4(ip)), .tcp(UInt16(port))])
+        case .v6: self.init([.ip6(try Self.parseIPv6(ip)), .tcp(UInt16(port))])
+        default: throw P2PError.invalidMultiaddr("socket address \(socketAddress) is not IPv4 or IPv6")
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import NIOCore
+
+/// One negotiated yamux stream of a `P2PConnection`, with async reads and writes.
+///
+/// Reads return chunks as they arrive and grant the peer more window as they are taken, so a
+/// stream nobody reads stops its sender at 256 KiB. Writes complete once yamux has framed all
+/// their bytes (within the peer's window), which back-pressures a fast writer.
+///
+/// Concurrency: every mutable field is touched only on `connection.eventLoop` (public methods
+/// hop there first), which is why the `@unchecked Sendable` is sound.
+public final class P2PStream: @unchecked Sendable {
+    /// The yamux stream id.
+    public let id: UInt32
+    /// The negotiated protocol id.
+    public let protocolID: String
+    /// Whether the peer opened it.
+    public let isInbound: Bool
+    /// The connection it belongs to.
+    public let connection: P2PConnection
+
+    private var inbox = CircularBuffer<[UInt8]>()
+    private var remoteClosed = false
+    private var failure: P2PError?
+    private var pendingRead: EventLoopPromise<[UInt8]?>?
+    private var pendingWrites: [(target: UInt64, promise: EventLoopPromise<Void>)] = []
+
+    init(id: UInt32, protocolID: String, isInbound: Bool, connection: P2PConnection) {
+        self.id = id
+        self.protocolID = protocolID
+        self.isInbound = isInbound
+        self.connection = connection
+    }
+
+    private var eventLoop: any EventLoop { connection.eventLoop }
+
+    /// The next chunk of bytes, or `nil` once the peer closed its side and everything was read.
+    public func read() async throws -> [UInt8]? {
+        try await eventLoop.flatSubmit { () -> EventLoopFuture<[UInt8]?> in
+            if let chunk = self.inbox.popFirst() {
+                self.connection.consumed(self.id, chunk.count)
+                return self.eventLoop.makeSucceededFuture(chunk)
+            }
+            if let failure = self.failure { return self.eventLoop.makeFailedFuture(failure) }
+            if self.remoteClosed { return self.eventLoop.makeSucceededFuture(nil) }
+            guard self.pendingRead == nil else {
+                return self.eventLoop.makeFailedFuture(P2PError.closed("only one read at a time on stream \(self.id)"))
+            }
+            let p = self.eventLoop.makePromise(of: [UInt8]?.self)
+            self.pendingRead = p
+            return p.futureResult
+        }.get()
+    }
+
+    /// Reads exactly `count` bytes; throws if the stream ends first. Extra bytes stay queued.
+    public func read(exactly count: Int) async throws -> [UInt8] {
+        var out: [UInt8] = []
+        while out.count < count {
+            guard let chunk = try await read() else {
+                throw P2PError.closed("stream \(id) ended after \(out.count) of \(count) bytes")
+            }
+            let need = count - out.count
+            if chunk.count <= need {
+                out += chunk
+            } else {
+                out += chunk.prefix(need)
+                await unread(Array(chunk.dropFirst(need)))
+            }
+        }
+        return out
+    }
+
+    /// Reads until the peer closes its side; throws past `limit` bytes.
+    public func readToEnd(limit: Int) async throws -> [UInt8] {
+        var out: [UInt8] = []
+        while let chunk = try await read() {
+            out += chunk
+            guard out.count <= limit else { throw P2PError.limitExceeded("stream \(id) sent more than \(limit) bytes") }
+        }
+        return out
+    }
+
+    private func unread(_ bytes: [UInt8]) async {
+        try? await eventLoop.submit { self.inbox.prepend(bytes) }.get()
+    }
+
+    /// Writes `bytes`; returns when yamux has sent them all (the peer's window allowing).
+    public func write(_ bytes: [UInt8]) async throws {
+        try await eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
+            if let failure = self.failure { return self.eventLoop.makeFailedFuture(failure) }
+            do {
+                let target = try self.connection.write(self.id, bytes)
+                if self.connection.framedTotal(self.id).map({ $0 >= target }) ?? true {
+                    return self.eventLoop.makeSucceededVoidFuture()
+                }
+                let p = self.eventLoop.makePromise(of: Void.self)
+                self.pendingWrites.append((target, p))
+                return p.futureResult
+            } catch {
+                return self.eventLoop.makeFailedFuture(error)
+            }
+        }.get()
+    }
+
+    /// Half-closes: the peer reads to the end; we can still read.
+    public func closeWrite() async throws {
+        try await eventLoop.submit { try self.connection.closeWrite(self.id) }.get()
+    }
+
+    /// Resets the stream in both directions.
+    public func reset() async {
+        try? await eventLoop.submit {
+            self.connection.reset(self.id)
+            self.fail(.streamReset)
+        }.get()
+    }
+
+    // MARK: event-loop side, called by P2PConnection
+
+    func deliver(_ bytes: [UInt8]) {
+        if let p = pendingRead {
+            pendingRead = nil
+            connection.consumed(id, bytes.count)
+            p.succeed(bytes)
+        } else {
+            inbox.append(bytes)
+        }
+    }
+
+    func deliverEnd() {
+        remoteClosed = true
+        if inbox.isEmpty, let p = pendingRead {
+            pendingRead = nil
+            p.succeed(nil)
+        }
+    }
+
+    func fail(_ error: P2PError) {
+        guard failure == nil else { return }
+        failure = error
+        pendingRead?.fail(error)
+        pendingRead = nil
+        for w in pendingWrites { w.promise.fail(error) }
+        pendingWrites = []
+    }
+
+    /// Completes writes whose bytes have all been framed; `framed` nil means the stream is gone.
+    func completeWrites(framed: UInt64?) {
+        guard !pendingWrites.isEmpty else { return }
+        guard let framed else {
+            for w in pendingWrites { w.promise.succeed() }
+            pendingWrites = []
+            return
+        }
+        while let first = pendingWrites.first, first.target <= framed {
+            pendingWrites.removeFirst()
+            first.promise.succeed()
+        }
+    }
+
+    var hasPendingWrites: Bool { !pendingWrites.isEmpty }
+}

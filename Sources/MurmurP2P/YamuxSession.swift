@@ -1,0 +1,307 @@
+/// A yamux 1.0 session as a byte-level state machine: streams, windows, ping, GoAway.
+///
+/// Spec: libp2p/specs yamux/README.md over hashicorp/yamux spec.md. The dialer ("client") opens
+/// odd stream ids, the listener even ones. Each direction of a stream starts with a 256 KiB
+/// window; a sender never has more unacknowledged bytes in flight than the window, and the
+/// receiver grants more (window update) only as the application consumes data, so a peer
+/// that never reads stalls its sender instead of growing our memory.
+public struct YamuxSession: Sendable {
+    /// The multistream protocol id.
+    public static let protocolID = "/yamux/1.0.0"
+    /// The spec's initial window per stream and direction.
+    public static let initialWindow: UInt32 = 256 * 1024
+
+    /// Limits of a session.
+    public struct Configuration: Sendable {
+        /// Streams open at once (both directions); a SYN beyond it is answered with RST.
+        public var maxStreams = 1024
+        /// The largest data frame we send.
+        public var maxFrameData = 64 * 1024
+        /// When true, queued data is framed only by `drain(budget:)` (the NIO layer calls it
+        /// while the socket is writable), so window updates and other control frames are never
+        /// stuck behind megabytes of data in the socket's send queue.
+        public var drainExplicitly = false
+        /// The defaults: 1024 streams, 64 KiB frames.
+        public init() {}
+    }
+
+    /// Something the application must hear about.
+    public enum Event: Equatable, Sendable {
+        /// The peer opened stream `id`.
+        case streamOpened(UInt32)
+        /// Bytes arrived on a stream (call `consumed` when the application has taken them).
+        case data(UInt32, [UInt8])
+        /// The peer half-closed the stream: no more data will arrive.
+        case remoteClosed(UInt32)
+        /// The stream was reset (by the peer, or by the session on a limit).
+        case reset(UInt32)
+        /// The stream is fully closed in both directions and forgotten.
+        case streamClosed(UInt32)
+        /// A ping we sent was answered.
+        case pong(UInt32)
+        /// The peer is going away: open no new streams.
+        case goAway(YamuxHeader.GoAwayCode)
+    }
+
+    /// What one step produced.
+    public struct Output: Sendable {
+        /// Bytes to send to the peer.
+        public var send: [UInt8] = []
+        /// Events for the application.
+        public var events: [Event] = []
+    }
+
+    struct Stream: Sendable {
+        var sendWindow = YamuxSession.initialWindow
+        var receiveWindow = YamuxSession.initialWindow
+        var unacknowledgedConsumed: UInt32 = 0
+        var queue: [UInt8] = []
+        var queueHead = 0
+        var finPending = false
+        var localClosed = false
+        var remoteClosed = false
+        /// Bytes of application data handed to `write` and framed, for completing writes.
+        var framedTotal: UInt64 = 0
+        var queuedTotal: UInt64 = 0
+        var queuedCount: Int { queue.count - queueHead }
+    }
+
+    /// Whether we dialed (odd stream ids).
+    public let isClient: Bool
+    /// Limits.
+    public let configuration: Configuration
+    private var streams: [UInt32: Stream] = [:]
+    private var nextStreamID: UInt32
+    private var lastDrained: UInt32 = 0
+    private var buffer: [UInt8] = []
+    private var bufferHead = 0
+    /// True once either side sent GoAway: no new streams.
+    public private(set) var goingAway = false
+    /// True after a GoAway from the peer.
+    public private(set) var remoteWentAway = false
+
+    /// A session for the dialer (`isClient`) or the listener.
+    public init(isClient: Bool, configuration: Configuration = .init()) {
+        self.isClient = isClient
+        self.configuration = configuration
+        nextStreamID = isClient ? 1 : 2
+    }
+
+    /// Streams currently open.
+    public var streamCount: Int { streams.count }
+
+    /// Bytes of `id`'s writes framed so far (to complete write promises in order).
+    public func framedTotal(_ id: UInt32) -> UInt64? { streams[id]?.framedTotal }
+
+    /// Bytes of `id`'s writes accepted so far.
+    public func queuedTotal(_ id: UInt32) -> UInt64? { streams[id]?.queuedTotal }
+
+    /// Opens a stream: a window update with SYN.
+    public mutating func openStream() throws -> (id: UInt32, send: [UInt8]) {
+        guard !goingAway, !remoteWentAway else { throw P2PError.closed("the yamux session is going away; open a new connection") }
+        guard streams.count < configuration.maxStreams else {
+            throw P2PError.limitExceeded("\(configuration.maxStreams) yamux streams are already open")
+        }
+        guard nextStreamID <= UInt32.max - 2 else { throw P2PError.limitExceeded("yamux stream ids exhausted") }
+        let id = nextStreamID
+        nextStreamID += 2
+        streams[id] = Stream()
+        return (id, YamuxHeader(type: .windowUpdate, flags: .syn, streamID: id, length: 0).encoded)
+    }
+
+    /// Queues `data` on stream `id` and frames as much as the window allows.
+    public mutating func write(_ id: UInt32, _ data: [UInt8]) throws -> [UInt8] {
+        guard var s = streams[id] else { throw P2PError.closed("stream \(id) is not open") }
+        guard !s.localClosed, !s.finPending else { throw P2PError.closed("stream \(id) was closed for writing") }
+        s.queue += data
+        s.queuedTotal += UInt64(data.count)
+        streams[id] = s
+        return flush(id)
+    }
+
+    /// Half-closes our direction: FIN after the queued data.
+    public mutating func closeWrite(_ id: UInt32) -> (send: [UInt8], events: [Event]) {
+        guard var s = streams[id], !s.localClosed, !s.finPending else { return ([], []) }
+        s.finPending = true
+        streams[id] = s
+        let bytes = flush(id)
+        return (bytes, reapIfDone(id))
+    }
+
+    /// Resets stream `id` (RST) and forgets it.
+    public mutating func reset(_ id: UInt32) -> [UInt8] {
+        guard streams.removeValue(forKey: id) != nil else { return [] }
+        return YamuxHeader(type: .windowUpdate, flags: .rst, streamID: id, length: 0).encoded
+    }
+
+    /// The application consumed `count` bytes of `id`: grant window back once half is used.
+    public mutating func consumed(_ id: UInt32, _ count: Int) -> [UInt8] {
+        guard var s = streams[id], !s.remoteClosed else { return [] }
+        s.unacknowledgedConsumed += UInt32(count)
+        var out: [UInt8] = []
+        if s.unacknowledgedConsumed >= Self.initialWindow / 2 {
+            out = YamuxHeader(type: .windowUpdate, streamID: id, length: s.unacknowledgedConsumed).encoded
+            s.receiveWindow += s.unacknowledgedConsumed
+            s.unacknowledgedConsumed = 0
+        }
+        streams[id] = s
+        return out
+    }
+
+    /// A ping with `opaque`; its answer is a `.pong(opaque)` event.
+    public func ping(_ opaque: UInt32) -> [UInt8] {
+        YamuxHeader(type: .ping, flags: .syn, streamID: 0, length: opaque).encoded
+    }
+
+    /// GoAway: tells the peer we open and accept no new streams.
+    public mutating func goAway(_ code: YamuxHeader.GoAwayCode = .normal) -> [UInt8] {
+        goingAway = true
+        return YamuxHeader(type: .goAway, streamID: 0, length: code.rawValue).encoded
+    }
+
+    /// Frames up to about `budget` bytes of queued data, one frame per stream in turn.
+    public mutating func drain(budget: Int) -> (send: [UInt8], events: [Event]) {
+        var out: [UInt8] = []
+        var events: [Event] = []
+        var progress = true
+        while out.count < budget && progress {
+            progress = false
+            let ready = streams.filter { ($0.value.queuedCount > 0 && $0.value.sendWindow > 0) || $0.value.finPending }.keys.sorted()
+            guard !ready.isEmpty else { break }
+            let start = ready.firstIndex { $0 > lastDrained } ?? 0
+            for id in ready[start...] + ready[..<start] where out.count < budget {
+                let frame = flush(id, maxBytes: configuration.maxFrameData, force: true)
+                if !frame.isEmpty { progress = true }
+                out += frame
+                events += reapIfDone(id)
+                lastDrained = id
+            }
+        }
+        return (out, events)
+    }
+
+    /// Frames queued data of `id` within its send window (at most `maxBytes`), then a pending FIN.
+    private mutating func flush(_ id: UInt32, maxBytes: Int = .max, force: Bool = false) -> [UInt8] {
+        guard var s = streams[id], force || !configuration.drainExplicitly else { return [] }
+        var out: [UInt8] = []
+        var budget = maxBytes
+        while s.queuedCount > 0 && s.sendWindow > 0 && budget > 0 {
+            let n = min(s.queuedCount, Int(s.sendWindow), configuration.maxFrameData, budget)
+            budget -= n
+            let last = n == s.queuedCount && s.finPending
+            out += YamuxHeader(type: .data, flags: last ? .fin : [], streamID: id, length: UInt32(n)).encoded
+            out += s.queue[s.queueHead..<(s.queueHead + n)]
+            s.queueHead += n
+            s.sendWindow -= UInt32(n)
+            s.framedTotal += UInt64(n)
+            if last {
+                s.finPending = false
+                s.localClosed = true
+            }
+        }
+        if s.queueHead > 0 && s.queueHead * 2 >= s.queue.count {
+            s.queue.removeFirst(s.queueHead)
+            s.queueHead = 0
+        }
+        if s.finPending && s.queuedCount == 0 {
+            out += YamuxHeader(type: .windowUpdate, flags: .fin, streamID: id, length: 0).encoded
+            s.finPending = false
+            s.localClosed = true
+        }
+        streams[id] = s
+        return out
+    }
+
+    private mutating func reapIfDone(_ id: UInt32) -> [Event] {
+        guard let s = streams[id], s.localClosed, s.remoteClosed, s.queuedCount == 0 else { return [] }
+        streams[id] = nil
+        return [.streamClosed(id)]
+    }
+
+    /// Consumes bytes from the peer. A protocol violation throws after queueing nothing: the
+    /// caller sends `goAway(.protocolError)` and closes the connection.
+    public mutating func receive(_ bytes: [UInt8]) throws -> Output {
+        buffer += bytes
+        var out = Output()
+        defer {
+            if bufferHead > 0 {
+                buffer.removeFirst(bufferHead)
+                bufferHead = 0
+            }
+        }
+        while buffer.count - bufferHead >= YamuxHeader.size {
+            let header = try YamuxHeader(decoding: buffer[bufferHead..<(bufferHead + YamuxHeader.size)])
+            if header.type == .data {
+                // Checked on the header, before buffering the body: memory stays within the window.
+                let window = streams[header.streamID]?.receiveWindow ?? Self.initialWindow
+                guard header.length <= window else {
+                    throw P2PError.muxerProtocolError("stream \(header.streamID) announced \(header.length) bytes with \(window) of window left")
+                }
+                guard buffer.count - bufferHead - YamuxHeader.size >= Int(header.length) else { break }
+            }
+            let start = bufferHead + YamuxHeader.size
+            let payloadLength = header.type == .data ? Int(header.length) : 0
+            bufferHead = start + payloadLength
+            switch header.type {
+            case .ping:
+                if header.flags.contains(.syn) {
+                    out.send += YamuxHeader(type: .ping, flags: .ack, streamID: 0, length: header.length).encoded
+                } else if header.flags.contains(.ack) {
+                    out.events.append(.pong(header.length))
+                }
+            case .goAway:
+                remoteWentAway = true
+                out.events.append(.goAway(YamuxHeader.GoAwayCode(rawValue: header.length) ?? .internalError))
+            case .data, .windowUpdate:
+                try handleStreamFrame(header, payload: buffer[start..<(start + payloadLength)], into: &out)
+            }
+        }
+        return out
+    }
+
+    private mutating func handleStreamFrame(_ h: YamuxHeader, payload: ArraySlice<UInt8>, into out: inout Output) throws {
+        let id = h.streamID
+        guard id != 0 else { throw P2PError.muxerProtocolError("stream frame on stream 0") }
+        if h.flags.contains(.syn) {
+            guard streams[id] == nil else { throw P2PError.muxerProtocolError("SYN for stream \(id), which is already open") }
+            guard (id % 2 == 1) != isClient else { throw P2PError.muxerProtocolError("SYN for stream \(id) with our parity") }
+            if goingAway || streams.count >= configuration.maxStreams {
+                out.send += YamuxHeader(type: .windowUpdate, flags: .rst, streamID: id, length: 0).encoded
+                return
+            }
+            streams[id] = Stream()
+            out.send += YamuxHeader(type: .windowUpdate, flags: .ack, streamID: id, length: 0).encoded
+            out.events.append(.streamOpened(id))
+        }
+        guard var s = streams[id] else { return }  // late frames for a stream we reset or closed
+        if h.flags.contains(.rst) {
+            streams[id] = nil
+            out.events.append(.reset(id))
+            return
+        }
+        if h.type == .windowUpdate {
+            let (sum, overflow) = s.sendWindow.addingReportingOverflow(h.length)
+            guard !overflow else { throw P2PError.muxerProtocolError("window update overflows stream \(id)'s window") }
+            s.sendWindow = sum
+            streams[id] = s
+            if h.length > 0 {
+                out.send += flush(id)
+                out.events += reapIfDone(id)
+            }
+        } else if !payload.isEmpty {
+            guard !s.remoteClosed else { throw P2PError.muxerProtocolError("data on stream \(id) after its FIN") }
+            guard UInt32(payload.count) <= s.receiveWindow else {
+                throw P2PError.muxerProtocolError("stream \(id) sent \(payload.count) bytes with \(s.receiveWindow) of window left")
+            }
+            s.receiveWindow -= UInt32(payload.count)
+            streams[id] = s
+            out.events.append(.data(id, Array(payload)))
+        }
+        if h.flags.contains(.fin), var s = streams[id], !s.remoteClosed {
+            s.remoteClosed = true
+            streams[id] = s
+            out.events.append(.remoteClosed(id))
+            out.events += reapIfDone(id)
+        }
+    }
+}

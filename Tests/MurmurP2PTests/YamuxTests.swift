@@ -1,0 +1,186 @@
+import Testing
+
+@testable import MurmurP2P
+
+/// hashicorp/yamux spec.md and libp2p/specs yamux/README.md: 12-byte big-endian header,
+/// types data/window update/ping/go away, flags SYN/ACK/FIN/RST, 256 KiB initial window.
+@Suite struct YamuxTests {
+    @Test func headerEncoding() throws {
+        // Window update with SYN for stream 1: version 0, type 1, flags 0x0001, id 1, delta 0.
+        let h = YamuxHeader(type: .windowUpdate, flags: .syn, streamID: 1, length: 0)
+        #expect(h.encoded == [0, 1, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0])
+        let d = YamuxHeader(type: .data, flags: [.fin, .rst], streamID: 0x0102_0304, length: 0x0506_0708)
+        #expect(d.encoded == [0, 0, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8])
+        #expect(try YamuxHeader(decoding: d.encoded) == d)
+        #expect(throws: P2PError.self) { try YamuxHeader(decoding: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) }  // version 1
+        #expect(throws: P2PError.self) { try YamuxHeader(decoding: [0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) }  // type 4
+    }
+
+    /// A client/server pair with a helper that delivers everything pending.
+    struct Pair {
+        var client = YamuxSession(isClient: true)
+        var server = YamuxSession(isClient: false)
+        var toServer: [UInt8] = []
+        var toClient: [UInt8] = []
+        var serverEvents: [YamuxSession.Event] = []
+        var clientEvents: [YamuxSession.Event] = []
+
+        mutating func pump() throws {
+            while !toServer.isEmpty || !toClient.isEmpty {
+                let s = try server.receive(toServer)
+                toServer = []
+                toClient += s.send
+                serverEvents += s.events
+                let c = try client.receive(toClient)
+                toClient = []
+                toServer += c.send
+                clientEvents += c.events
+            }
+        }
+
+        func received(_ events: [YamuxSession.Event], _ id: UInt32) -> Int {
+            events.reduce(0) { if case .data(id, let b) = $1 { return $0 + b.count } else { return $0 } }
+        }
+    }
+
+    @Test func openWriteFinBothWays() throws {
+        var p = Pair()
+        let (id, syn) = try p.client.openStream()
+        #expect(id == 1)
+        p.toServer += syn
+        p.toServer += try p.client.write(id, [1, 2, 3])
+        p.toServer += p.client.closeWrite(id).send
+        try p.pump()
+        #expect(p.serverEvents == [.streamOpened(1), .data(1, [1, 2, 3]), .remoteClosed(1)])
+        p.toClient += try p.server.write(id, [9])
+        let close = p.server.closeWrite(id)
+        p.toClient += close.send
+        #expect(close.events == [.streamClosed(1)])  // both directions done on the server
+        try p.pump()
+        #expect(p.clientEvents == [.data(1, [9]), .remoteClosed(1), .streamClosed(1)])
+        #expect(p.client.streamCount == 0)
+        #expect(p.server.streamCount == 0)
+    }
+
+    @Test func senderStopsAtTheWindowUntilTheReaderConsumes() throws {
+        var p = Pair()
+        let (id, syn) = try p.client.openStream()
+        p.toServer += syn
+        let total = 600 * 1024
+        p.toServer += try p.client.write(id, [UInt8](repeating: 7, count: total))
+        try p.pump()
+        // Nothing consumed: exactly the initial window crossed.
+        #expect(p.received(p.serverEvents, id) == Int(YamuxSession.initialWindow))
+        #expect(p.client.framedTotal(id) == UInt64(YamuxSession.initialWindow))
+        // Consuming less than half the window grants nothing yet.
+        p.toClient += p.server.consumed(id, 100 * 1024)
+        try p.pump()
+        #expect(p.received(p.serverEvents, id) == Int(YamuxSession.initialWindow))
+        // Past half: one window update, and the sender continues.
+        var delivered = p.received(p.serverEvents, id)
+        p.toClient += p.server.consumed(id, delivered - 100 * 1024)
+        try p.pump()
+        while p.received(p.serverEvents, id) > delivered {
+            let more = p.received(p.serverEvents, id) - delivered
+            delivered += more
+            p.toClient += p.server.consumed(id, more)
+            try p.pump()
+        }
+        #expect(delivered == total)
+        #expect(p.client.framedTotal(id) == UInt64(total))
+    }
+
+    @Test func overrunningTheWindowIsAProtocolError() throws {
+        var server = YamuxSession(isClient: false)
+        _ = try server.receive(YamuxHeader(type: .windowUpdate, flags: .syn, streamID: 1, length: 0).encoded)
+        let n = Int(YamuxSession.initialWindow) + 1
+        // Rejected on the header alone, before the body is buffered.
+        #expect(throws: P2PError.self) { try server.receive(YamuxHeader(type: .data, streamID: 1, length: UInt32(n)).encoded) }
+    }
+
+    @Test func streamLimitResetsExtraStreams() throws {
+        var config = YamuxSession.Configuration()
+        config.maxStreams = 2
+        var server = YamuxSession(isClient: false, configuration: config)
+        var rsts = 0
+        for id in stride(from: UInt32(1), through: 7, by: 2) {
+            let out = try server.receive(YamuxHeader(type: .windowUpdate, flags: .syn, streamID: id, length: 0).encoded)
+            if out.send.count == 12, try YamuxHeader(decoding: out.send).flags == .rst { rsts += 1 }
+        }
+        #expect(server.streamCount == 2)
+        #expect(rsts == 2)
+        var client = YamuxSession(isClient: true, configuration: config)
+        _ = try client.openStream()
+        _ = try client.openStream()
+        #expect(throws: P2PError.self) { try client.openStream() }
+    }
+
+    @Test func wrongParityAndDuplicateSYNAreErrors() throws {
+        var server = YamuxSession(isClient: false)
+        #expect(throws: P2PError.self) {
+            try server.receive(YamuxHeader(type: .windowUpdate, flags: .syn, streamID: 2, length: 0).encoded)
+        }
+        var s2 = YamuxSession(isClient: false)
+        let syn = YamuxHeader(type: .windowUpdate, flags: .syn, streamID: 1, length: 0).encoded
+        _ = try s2.receive(syn)
+        #expect(throws: P2PError.self) { try s2.receive(syn) }
+    }
+
+    @Test func pingIsAnsweredAndGoAwayStopsNewStreams() throws {
+        var p = Pair()
+        p.toServer += p.client.ping(42)
+        try p.pump()
+        #expect(p.clientEvents == [.pong(42)])
+        p.toClient += p.server.goAway()
+        try p.pump()
+        #expect(p.clientEvents.last == .goAway(.normal))
+        #expect(throws: P2PError.self) { try p.client.openStream() }
+        #expect(throws: P2PError.self) { try p.server.openStream() }
+    }
+
+    @Test func resetDropsTheStream() throws {
+        var p = Pair()
+        let (id, syn) = try p.client.openStream()
+        p.toServer += syn
+        try p.pump()
+        p.toClient += p.server.reset(id)
+        try p.pump()
+        #expect(p.clientEvents.last == .reset(id))
+        #expect(p.client.streamCount == 0)
+        #expect(throws: P2PError.self) { try p.client.write(id, [1]) }
+    }
+
+    @Test func headersSplitAcrossReads() throws {
+        var server = YamuxSession(isClient: false)
+        let bytes = YamuxHeader(type: .windowUpdate, flags: .syn, streamID: 1, length: 0).encoded
+            + YamuxHeader(type: .data, streamID: 1, length: 3).encoded + [7, 8, 9]
+        var events: [YamuxSession.Event] = []
+        for b in bytes { events += try server.receive([b]).events }
+        #expect(events == [.streamOpened(1), .data(1, [7, 8, 9])])
+    }
+
+    @Test func explicitDrainSharesTheBudgetAcrossStreams() throws {
+        var config = YamuxSession.Configuration()
+        config.drainExplicitly = true
+        config.maxFrameData = 1000
+        var client = YamuxSession(isClient: true, configuration: config)
+        let (a, _) = try client.openStream()
+        let (b, _) = try client.openStream()
+        #expect(try client.write(a, [UInt8](repeating: 1, count: 5000)).isEmpty)  // queued, not framed
+        #expect(try client.write(b, [UInt8](repeating: 2, count: 5000)).isEmpty)
+        _ = client.closeWrite(a)
+        let first = client.drain(budget: 2000)
+        // One frame from each stream, in turn.
+        #expect(first.send.count == 2 * (12 + 1000))
+        #expect(client.framedTotal(a) == 1000 && client.framedTotal(b) == 1000)
+        var rest: [UInt8] = []
+        while case let d = client.drain(budget: 100_000), !d.send.isEmpty { rest += d.send }
+        #expect(client.framedTotal(a) == 5000 && client.framedTotal(b) == 5000)
+        // Stream a's last frame carries FIN.
+        var server = YamuxSession(isClient: false)
+        let opened = try server.receive(YamuxHeader(type: .windowUpdate, flags: .syn, streamID: a, length: 0).encoded
+            + YamuxHeader(type: .windowUpdate, flags: .syn, streamID: b, length: 0).encoded + first.send + rest)
+        #expect(opened.events.contains(.remoteClosed(a)))
+        #expect(!opened.events.contains(.remoteClosed(b)))
+    }
+}

@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "MurmurFL", targets: ["MurmurFL"]),
         .library(name: "MurmurSecAgg", targets: ["MurmurSecAgg"]),
         .library(name: "MurmurLog", targets: ["MurmurLog"]),
+        .library(name: "MurmurLogHTTP", targets: ["MurmurLogHTTP"]),
         .library(name: "MurmurVerify", targets: ["MurmurVerify"]),
         .executable(name: "murmur", targets: ["murmur"]),
     ],
@@ -22,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         // SQLite for the log's tiles (synchronous API, WAL, explicit transactions); needs libsqlite3-dev.
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // HTTP for the log's tlog-tiles read API and the tlog-witness endpoint (MurmurLogHTTP only).
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // C micro-kernels compiled per function for AVX2+FMA and chosen at run time
@@ -43,9 +46,18 @@ let package = Package(
         .target(
             name: "MurmurLog",
             dependencies: [
-                "MurmurCore",
+                "MurmurCore", "CMurmurKernels",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // MurmurLog over HTTP: tlog-tiles read API and tlog-witness add-checkpoint (Hummingbird),
+        // and a client that verifies proofs from tiles alone (docs/log.md).
+        .target(
+            name: "MurmurLogHTTP",
+            dependencies: [
+                "MurmurLog",
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         .target(
@@ -65,7 +77,7 @@ let package = Package(
         .executableTarget(
             name: "murmur",
             dependencies: [
-                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify", "MurmurLog",
+                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify", "MurmurLog", "MurmurLogHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -87,7 +99,11 @@ let package = Package(
         // Depends on `murmur` so the crash-safety test can SIGKILL a real appending process.
         .testTarget(
             name: "MurmurLogTests",
-            dependencies: ["MurmurLog", "murmur", "MurmurTestSupport"],
+            dependencies: [
+                "MurmurLog", "MurmurLogHTTP", "murmur", "MurmurTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             resources: [.copy("Data")]
         ),
         .testTarget(name: "MurmurVerifyTests", dependencies: ["MurmurVerify", "MurmurML"]),

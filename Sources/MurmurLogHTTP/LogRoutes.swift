@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import MurmurLog
 import NIOCore
+import ServiceLifecycle
 
 /// The log's HTTP API as Hummingbird routes: `GET /checkpoint`, `GET /tile/<L>/<N>[.p/<W>]`,
 /// `GET /tile/entries/<N>[.p/<W>]` (c2sp.org/tlog-tiles) and `POST /add-checkpoint` (c2sp.org/tlog-witness).
@@ -92,18 +93,25 @@ public enum LogServer {
         try await run(responder: router.buildResponder(), host: host, port: port, untilSignal: untilSignal, onRunning: onRunning)
     }
 
-    static func run(
-        responder: RouterResponder<BasicRequestContext>, host: String, port: Int, untilSignal: Bool,
+    static func application(
+        responder: RouterResponder<BasicRequestContext>, host: String, port: Int,
         onRunning: @escaping @Sendable (Int) async -> Void
-    ) async throws {
+    ) -> Application<RouterResponder<BasicRequestContext>> {
         var logger = Logger(label: "murmur.log.http")
         logger.logLevel = .warning
-        let app = Application(
+        return Application(
             responder: responder,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "murmur"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger
         )
+    }
+
+    static func run(
+        responder: RouterResponder<BasicRequestContext>, host: String, port: Int, untilSignal: Bool,
+        onRunning: @escaping @Sendable (Int) async -> Void
+    ) async throws {
+        let app = application(responder: responder, host: host, port: port, onRunning: onRunning)
         if untilSignal {
             try await app.runService()
         } else {
@@ -111,24 +119,26 @@ public enum LogServer {
         }
     }
 
-    /// Starts `router` on 127.0.0.1 with a free port, runs `body` with its base URL, then stops the server.
+    /// Starts `router` on 127.0.0.1 with a free port, runs `body` with its base URL, then shuts the server
+    /// down gracefully (stop accepting, close idle connections, wait for in-flight requests).
     public static func withServer<T: Sendable>(
         router: Router<BasicRequestContext>, _ body: @Sendable (URL) async throws -> T
     ) async throws -> T {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let responder = router.buildResponder()
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await run(responder: responder, host: "127.0.0.1", port: 0, untilSignal: false) { continuation.yield($0) }
-                return nil
-            }
+        let app = application(responder: router.buildResponder(), host: "127.0.0.1", port: 0) { continuation.yield($0) }
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: app.logger)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
             var it = ports.makeAsyncIterator()
             guard let port = await it.next(), let url = URL(string: "http://127.0.0.1:\(port)") else {
-                group.cancelAll()
+                await group.triggerGracefulShutdown()
                 throw LogStoreError.backend("the HTTP server did not start")
             }
-            defer { group.cancelAll() }
-            return try await body(url)
+            let result: Result<T, any Error>
+            do { result = .success(try await body(url)) } catch { result = .failure(error) }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return try result.get()
         }
     }
 }

@@ -103,18 +103,20 @@ public struct TileClient: Sendable {
     }
 
     func fetchTiles(_ ids: Set<TileID>) async throws(TileClientError) -> [TileID: [LogHash]] {
-        do {
-            return try await withThrowingTaskGroup(of: (TileID, [LogHash]).self) { group in
-                for id in ids { group.addTask { (id, try await tile(id)) } }
-                var out: [TileID: [LogHash]] = [:]
-                for try await (id, hashes) in group { out[id] = hashes }
-                return out
+        // Children return results instead of throwing, so one bad tile does not cancel the others mid-request.
+        let results = await withTaskGroup(of: (TileID, Result<[LogHash], TileClientError>).self) { group in
+            for id in ids {
+                group.addTask {
+                    do throws(TileClientError) { return (id, .success(try await tile(id))) } catch { return (id, .failure(error)) }
+                }
             }
-        } catch let e as TileClientError {
-            throw e
-        } catch {
-            throw .transport("\(error)")
+            var out: [(TileID, Result<[LogHash], TileClientError>)] = []
+            for await r in group { out.append(r) }
+            return out
         }
+        var out: [TileID: [LogHash]] = [:]
+        for (id, r) in results.sorted(by: { $0.0.path < $1.0.path }) { out[id] = try r.get() }
+        return out
     }
 
     func get(_ path: String) async throws(TileClientError) -> [UInt8] {
@@ -207,11 +209,18 @@ struct TileSet: HashReader {
 struct HTTPGet: Sendable {
     let timeout: TimeInterval
 
+    /// URLSession's async `data(for:)` on Linux can deadlock when its task is cancelled while the response
+    /// completes (swift-corelibs-foundation), so requests run in an unstructured task that cancellation does
+    /// not reach; they end by the request timeout instead.
+    static func uncancellable(_ request: URLRequest) async throws -> (Data, URLResponse) {
+        try await Task { try await URLSession.shared.data(for: request) }.value
+    }
+
     func get(_ url: URL) async throws(TileClientError) -> (Int, [UInt8]) {
         var request = URLRequest(url: url)
         request.timeoutInterval = timeout
         do {
-            let (data, response) = try await URLSession.shared.data(for: request)
+            let (data, response) = try await Self.uncancellable(request)
             guard let http = response as? HTTPURLResponse else { throw TileClientError.transport("not an HTTP response from \(url)") }
             return (http.statusCode, Array(data))
         } catch let e as TileClientError {

@@ -40,7 +40,7 @@ public struct WitnessClient: Sendable {
         request.httpBody = Data(body.utf8)
         let status: Int, text: String
         do {
-            let (data, response) = try await URLSession.shared.data(for: request)
+            let (data, response) = try await HTTPGet.uncancellable(request)
             guard let http = response as? HTTPURLResponse else { throw WitnessClientError.transport("not an HTTP response") }
             status = http.statusCode
             text = String(decoding: data, as: UTF8.self)

@@ -80,18 +80,27 @@ import FoundationNetworking
         }
     }
 
+    /// A second writer of the same database, owned by an actor so the server's task can drive it.
+    actor Writer {
+        let log: TileLog
+        init(log: sending TileLog) { self.log = log }
+        func append(_ entries: [[UInt8]], signer: NoteSigner) throws -> String {
+            try log.append(entries)
+            return try log.checkpoint(signer: signer).serialized
+        }
+    }
+
     @Test func servesEntriesAppendedAfterStart() async throws {
         let (log, signer, dir) = try Self.makeLog(3)
         defer { try? FileManager.default.removeItem(at: dir) }
         // A second writer (another process in real use) appends and publishes after the server opened the log.
-        let writer = try TileLog(storage: SQLiteLogStorage(path: dir.appendingPathComponent("log.db").path))
+        let writer = Writer(log: try TileLog(storage: SQLiteLogStorage(path: dir.appendingPathComponent("log.db").path)))
         let router = LogRoutes.router(log: LogResources(log: log), witness: nil)
         try await LogServer.withServer(router: router) { url in
             #expect(try await Self.request(url, "/tile/0/000.p/5").status == 404)
-            try writer.append([[UInt8]("e3"), [UInt8]("e4")])
-            let cp = try writer.checkpoint(signer: signer)
+            let cp = try await writer.append([[UInt8]("e3"), [UInt8]("e4")], signer: signer)
             #expect(try await Self.request(url, "/tile/0/000.p/5").status == 200)
-            #expect(try await Self.request(url, "/checkpoint").text == cp.serialized)
+            #expect(try await Self.request(url, "/checkpoint").text == cp)
         }
     }
 

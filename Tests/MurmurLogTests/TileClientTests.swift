@@ -41,6 +41,7 @@ import Testing
     @Test func verifiesInclusionFromTilesOnly() async throws {
         let (log, signer, dir) = try LogRoutesTests.makeLog(1000)
         defer { try? FileManager.default.removeItem(at: dir) }
+        let old = try log.rootHash(size: 300)
         let router = LogRoutes.router(log: LogResources(log: log), witness: nil)
         try await LogServer.withServer(router: router) { url in
             let client = try TileClient(baseURL: url, logKey: signer.verifierKey)
@@ -57,7 +58,6 @@ import Testing
                 try await client.verifyInclusion(index: 1000, entry: [UInt8]("e1000"))
             }
             // Consistency from an older size, built from tiles, checks against both roots.
-            let old = try log.rootHash(size: 300)
             _ = try await client.verifyConsistency(oldSize: 300, oldRoot: old, checkpoint: cp)
             await #expect(throws: TileClientError.self) {
                 try await client.verifyConsistency(oldSize: 300, oldRoot: RFC9162.leafHash([0]), checkpoint: cp)

@@ -16,7 +16,7 @@ func emit(_ line: String) {
 
 /// `--listen HOST:PORT` parsed, with a default.
 func listenAddress(_ s: String) throws -> (host: String, port: Int) {
-    guard let a = parseListenAddress(s) else { throw ValidationError("--listen takes HOST:PORT, :PORT or PORT (0 picks a free port), got '\(s)'") }
+    guard let a = LogServer.listenAddress(s) else { throw ValidationError("--listen takes HOST:PORT, :PORT or PORT (0 picks a free port), got '\(s)'") }
     return a
 }
 

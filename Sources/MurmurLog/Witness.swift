@@ -115,7 +115,9 @@ public struct EquivocationEvidence: Sendable, Equatable {
     /// The evidence as a signed note (text + the reporter's signature).
     public var note: Note
 
-    /// Builds evidence if (and only if) the two notes prove misbehaviour.
+    /// Builds evidence if (and only if) the two notes prove misbehaviour. `proof` is the consistency proof from the
+    /// smaller size m to the larger, as the newer tree gives it; when m is a power of two, prefix it with the newer
+    /// tree's MTH(D[0:m]) (e.g. from its tiles), which RFC 9162 otherwise leaves out.
     public static func make(logKey: VerifierKey, first: Note, second: Note, proof: [LogHash], reporter: Cosigner) throws -> EquivocationEvidence {
         var text = "murmur-equivocation/v1\n\(logKey)\n"
         text += Data(first.serialized.utf8).base64EncodedString() + "\n"
@@ -144,9 +146,19 @@ public struct EquivocationEvidence: Sendable, Equatable {
             return key
         }
         let (old, new) = c1.size < c2.size ? (c1, c2) : (c2, c1)
-        let proof = try lines.dropFirst(4).map { l throws(NoteError) -> LogHash in
+        var proof = try lines.dropFirst(4).map { l throws(NoteError) -> LogHash in
             guard let h = LogHash(base64: l) else { throw NoteError.malformed("bad proof line") }
             return h
+        }
+        if old.size > 0, old.size & (old.size - 1) == 0 {
+            // RFC 9162 leaves MTH(D[0:m]) out of the proof when m is a power of two (the verifier supplies the old
+            // root), so such evidence starts with the newer tree's MTH(D[0:m]): folded with the rest it must give
+            // the newer signed root, and it must differ from the older signed root.
+            guard let sub = proof.first else { throw NoteError.malformed("evidence for a power-of-two size needs MTH(D[0:m]) first") }
+            proof.removeFirst()
+            let (_, impliedNew) = try MerkleProof.rootsFromConsistency(from: old.size, to: new.size, proof: proof, oldRoot: sub, newRoot: new.root)
+            guard impliedNew == new.root, sub != old.root else { throw NoteError.malformed("the proof does not show an inconsistency") }
+            return key
         }
         // The proof must reproduce the newer signed root; then the older root it implies is the only honest one.
         let (impliedOld, impliedNew) = try MerkleProof.rootsFromConsistency(from: old.size, to: new.size, proof: proof, oldRoot: old.root, newRoot: new.root)

@@ -133,7 +133,7 @@ static _Atomic int chosen = -1;
 int murmur_sha256_impl_in_use(void) {
     int c = atomic_load_explicit(&chosen, memory_order_relaxed);
     if (c < 0) {
-        c = murmur_sha256_has_shani() ? MURMUR_SHA256_SHANI : MURMUR_SHA256_PORTABLE;
+        c = murmur_sha256_has_shani() ? MURMUR_SHA256_SHANI : MURMUR_SHA256_LIBRARY;
         atomic_store_explicit(&chosen, c, memory_order_relaxed);
     }
     return c;
@@ -141,7 +141,7 @@ int murmur_sha256_impl_in_use(void) {
 
 int murmur_sha256_set_impl(int impl) {
     if (impl == MURMUR_SHA256_SHANI && !murmur_sha256_has_shani()) return 0;
-    if (impl != MURMUR_SHA256_SHANI && impl != MURMUR_SHA256_PORTABLE) impl = -1;
+    if (impl != MURMUR_SHA256_SHANI && impl != MURMUR_SHA256_PORTABLE && impl != MURMUR_SHA256_LIBRARY) impl = -1;
     atomic_store_explicit(&chosen, impl, memory_order_relaxed);
     return 1;
 }

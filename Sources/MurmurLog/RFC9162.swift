@@ -9,6 +9,11 @@ public enum RFC9162 {
 
     /// SHA-256 of `bytes`; the primitive every other function reduces to (FIPS 180-4 via `SHA256Kernel`).
     public static func sha256(_ bytes: UnsafeRawBufferPointer) -> LogHash {
+        if SHA256Kernel.usesLibrary {
+            var h = SHA256()
+            h.update(bufferPointer: bytes)
+            return h.finalize().withUnsafeBytes { LogHash(buffer: $0) }
+        }
         var out = LogHash.zero
         withUnsafeMutableBytes(of: &out.words) { o in
             murmur_sha256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, o.baseAddress?.assumingMemoryBound(to: UInt8.self))
@@ -23,6 +28,14 @@ public enum RFC9162 {
 
     /// MTH({d}) = SHA-256(0x00 ‖ d).
     public static func leafHash(_ entry: some Collection<UInt8>) -> LogHash {
+        if SHA256Kernel.usesLibrary {
+            var h = SHA256()
+            h.update(data: [0x00])
+            if entry.withContiguousStorageIfAvailable({ h.update(bufferPointer: UnsafeRawBufferPointer($0)) }) == nil {
+                h.update(data: Array(entry))
+            }
+            return h.finalize().withUnsafeBytes { LogHash(buffer: $0) }
+        }
         var out = LogHash.zero
         let done: Void? = entry.withContiguousStorageIfAvailable { e in
             withUnsafeMutableBytes(of: &out.words) { o in
@@ -35,6 +48,7 @@ public enum RFC9162 {
 
     /// MTH(D[n]) = SHA-256(0x01 ‖ MTH(left) ‖ MTH(right)): two compressions, no allocation.
     public static func nodeHash(_ left: LogHash, _ right: LogHash) -> LogHash {
+        if SHA256Kernel.usesLibrary { return nodeHashSwiftCrypto(left, right) }
         var l = left.words, r = right.words, out = SIMD4<UInt64>()
         withUnsafeBytes(of: &l) { lb in
             withUnsafeBytes(of: &r) { rb in

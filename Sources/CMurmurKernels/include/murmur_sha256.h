@@ -17,13 +17,16 @@ extern "C" {
 /* Implementations (values are stable, used from Swift). */
 typedef enum {
     MURMUR_SHA256_PORTABLE = 0, /* plain C */
-    MURMUR_SHA256_SHANI = 1     /* x86-64 SHA extensions + SSE4.1 */
+    MURMUR_SHA256_SHANI = 1,    /* x86-64 SHA extensions + SSE4.1 */
+    MURMUR_SHA256_LIBRARY = 2   /* the caller hashes with its crypto library (BoringSSL's assembly beats
+                                   portable C ~2.5x); the C entry points then run the portable code */
 } murmur_sha256_impl;
 
 /* 1 if this CPU has the x86 SHA extensions (and SSSE3/SSE4.1), else 0. */
 int murmur_sha256_has_shani(void);
 
-/* The implementation in use (the best available unless overridden). */
+/* The implementation in use: SHA extensions when the CPU has them, else MURMUR_SHA256_LIBRARY,
+ * unless overridden. */
 int murmur_sha256_impl_in_use(void);
 
 /* Forces `impl` (benchmarks, cross-checks); -1 returns to the automatic choice. Returns 0 if `impl`

@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "MurmurFL", targets: ["MurmurFL"]),
         .library(name: "MurmurSecAgg", targets: ["MurmurSecAgg"]),
         .library(name: "MurmurLog", targets: ["MurmurLog"]),
+        .library(name: "MurmurLogHTTP", targets: ["MurmurLogHTTP"]),
         .library(name: "MurmurVerify", targets: ["MurmurVerify"]),
         .library(name: "MurmurLedger", targets: ["MurmurLedger"]),
         .library(name: "MurmurP2P", targets: ["MurmurP2P"]),
@@ -26,6 +27,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         // libp2p over TCP (MurmurP2P): event loops, channels, ByteBuffer.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // HTTP for the log's tlog-tiles read API and the tlog-witness endpoint (MurmurLogHTTP only).
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // Already pulled in by Hummingbird; named so tests and embedders can stop a server gracefully.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // C micro-kernels compiled per function for AVX2+FMA and chosen at run time
@@ -47,9 +52,19 @@ let package = Package(
         .target(
             name: "MurmurLog",
             dependencies: [
-                "MurmurCore",
+                "MurmurCore", "CMurmurKernels",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // MurmurLog over HTTP: tlog-tiles read API and tlog-witness add-checkpoint (Hummingbird),
+        // and a client that verifies proofs from tiles alone (docs/log.md).
+        .target(
+            name: "MurmurLogHTTP",
+            dependencies: [
+                "MurmurLog",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -83,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "murmur",
             dependencies: [
-                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify", "MurmurLog", "MurmurLedger", "MurmurP2P",
+                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify", "MurmurLog", "MurmurLedger", "MurmurP2P", "MurmurLogHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -106,7 +121,11 @@ let package = Package(
         // Depends on `murmur` so the crash-safety test can SIGKILL a real appending process.
         .testTarget(
             name: "MurmurLogTests",
-            dependencies: ["MurmurLog", "murmur", "MurmurTestSupport"],
+            dependencies: [
+                "MurmurLog", "MurmurLogHTTP", "murmur", "MurmurTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
             resources: [.copy("Data")]
         ),
         .testTarget(name: "MurmurVerifyTests", dependencies: ["MurmurVerify", "MurmurML", "CMurmurKernels"]),

@@ -1,3 +1,4 @@
+import CMurmurKernels
 import Crypto
 
 /// RFC 9162 §2.1.1 Merkle tree hashing with SHA-256: leaves `0x00‖d`, interior nodes `0x01‖l‖r`.
@@ -6,12 +7,18 @@ public enum RFC9162 {
     /// MTH({}) = SHA-256(""), the root of the empty tree.
     public static let emptyRoot: LogHash = sha256([])
 
-    /// SHA-256 of `bytes`; the primitive every other function reduces to.
-    @inlinable
+    /// SHA-256 of `bytes`; the primitive every other function reduces to (FIPS 180-4 via `SHA256Kernel`).
     public static func sha256(_ bytes: UnsafeRawBufferPointer) -> LogHash {
-        var h = SHA256()
-        h.update(bufferPointer: bytes)
-        return h.finalize().withUnsafeBytes { LogHash(buffer: $0) }
+        if SHA256Kernel.usesLibrary {
+            var h = SHA256()
+            h.update(bufferPointer: bytes)
+            return h.finalize().withUnsafeBytes { LogHash(buffer: $0) }
+        }
+        var out = LogHash.zero
+        withUnsafeMutableBytes(of: &out.words) { o in
+            murmur_sha256(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, o.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        }
+        return out
     }
 
     /// SHA-256 of a byte array.
@@ -21,25 +28,49 @@ public enum RFC9162 {
 
     /// MTH({d}) = SHA-256(0x00 ‖ d).
     public static func leafHash(_ entry: some Collection<UInt8>) -> LogHash {
-        var h = SHA256()
-        h.update(data: [0x00])
-        if let done: Void = entry.withContiguousStorageIfAvailable({ h.update(bufferPointer: UnsafeRawBufferPointer($0)) }) {
-            _ = done
-        } else {
-            h.update(data: Array(entry))
+        if SHA256Kernel.usesLibrary {
+            var h = SHA256()
+            h.update(data: [0x00])
+            if entry.withContiguousStorageIfAvailable({ h.update(bufferPointer: UnsafeRawBufferPointer($0)) }) == nil {
+                h.update(data: Array(entry))
+            }
+            return h.finalize().withUnsafeBytes { LogHash(buffer: $0) }
         }
-        return h.finalize().withUnsafeBytes { LogHash(buffer: $0) }
+        var out = LogHash.zero
+        let done: Void? = entry.withContiguousStorageIfAvailable { e in
+            withUnsafeMutableBytes(of: &out.words) { o in
+                murmur_sha256_leaf(e.baseAddress, e.count, o.baseAddress?.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+        if done == nil { return leafHash(Array(entry)) }
+        return out
     }
 
-    /// MTH(D[n]) = SHA-256(0x01 ‖ MTH(left) ‖ MTH(right)).
-    @inlinable
+    /// MTH(D[n]) = SHA-256(0x01 ‖ MTH(left) ‖ MTH(right)): two compressions, no allocation.
     public static func nodeHash(_ left: LogHash, _ right: LogHash) -> LogHash {
+        if SHA256Kernel.usesLibrary { return nodeHashSwiftCrypto(left, right) }
+        var l = left.words, r = right.words, out = SIMD4<UInt64>()
+        withUnsafeBytes(of: &l) { lb in
+            withUnsafeBytes(of: &r) { rb in
+                withUnsafeMutableBytes(of: &out) { o in
+                    murmur_sha256_node(lb.baseAddress?.assumingMemoryBound(to: UInt8.self), rb.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                       o.baseAddress?.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+        }
+        return LogHash(words: out)
+    }
+
+    /// The same node hash through swift-crypto: the reference the C kernel is cross-checked and benchmarked against.
+    public static func nodeHashSwiftCrypto(_ left: LogHash, _ right: LogHash) -> LogHash {
+        var h = SHA256()
         withUnsafeTemporaryAllocation(byteCount: 65, alignment: 8) { buf in
             buf[0] = 0x01
             withUnsafeBytes(of: left.words) { UnsafeMutableRawBufferPointer(rebasing: buf[1..<33]).copyMemory(from: $0) }
             withUnsafeBytes(of: right.words) { UnsafeMutableRawBufferPointer(rebasing: buf[33..<65]).copyMemory(from: $0) }
-            return sha256(UnsafeRawBufferPointer(buf))
+            h.update(bufferPointer: UnsafeRawBufferPointer(buf))
         }
+        return h.finalize().withUnsafeBytes { LogHash(buffer: $0) }
     }
 
     /// The largest power of two strictly less than n (n ≥ 2): RFC 9162's split point k.

@@ -26,6 +26,10 @@ public struct Witness: Sendable {
         public var contentType: String
         /// Cosignature lines (200), the latest size (409) or an error message.
         public var body: String
+        /// A response from its parts.
+        public init(status: Int, contentType: String, body: String) {
+            self.status = status; self.contentType = contentType; self.body = body
+        }
     }
 
     /// Handles `POST /add-checkpoint`: `old N`, proof lines, blank line, signed checkpoint.
@@ -55,12 +59,14 @@ public struct Witness: Sendable {
         let prevSize = prev?.size ?? 0
         guard old == prevSize else { return Response(status: 409, contentType: "text/x.tlog.size", body: "\(prevSize)\n") }
         if cp.size == 0 && cp.root != RFC9162.emptyRoot { return fail(422, "a size-0 checkpoint must have the empty root") }
-        if let prev {
+        if let prev, prev.size > 0 {
             if prev.size == cp.size {
-                guard prev.root == cp.root, proof.isEmpty else {
+                // c2sp.org/tlog-witness: same size, different root → 409 (and it is evidence of a fork).
+                guard prev.root == cp.root else {
                     recordEvidence(previous: prev, current: note, proof: proof)
-                    return fail(422, "same size \(cp.size) with a different root, or a non-empty proof")
+                    return Response(status: 409, contentType: "text/x.tlog.size", body: "\(prevSize)\n")
                 }
+                guard proof.isEmpty else { return fail(422, "a consistency proof between equal sizes must be empty") }
             } else {
                 do {
                     try MerkleProof.verifyConsistency(from: prev.size, to: cp.size, proof: proof, oldRoot: prev.root, newRoot: cp.root)
@@ -77,6 +83,19 @@ public struct Witness: Sendable {
         signedNotes[cp.origin] = note
         return Response(status: 200, contentType: "text/plain; charset=utf-8", body: sig.line)
     }
+
+    /// Restores the latest cosigned checkpoint of a log from its stored log-signed note (after a restart).
+    /// The note must verify with the log's key the witness follows; otherwise a typed error.
+    public mutating func restore(_ note: Note) throws(NoteError) {
+        let cp = try Checkpoint(text: note.text)
+        guard let key = logs[cp.origin] else { throw .malformedCheckpoint("stored checkpoint for '\(cp.origin)', a log this witness does not follow") }
+        try note.verify([try key.verifier()])
+        latest[cp.origin] = cp
+        signedNotes[cp.origin] = note
+    }
+
+    /// The log-signed note of the latest cosigned checkpoint of `origin`, the state a witness persists.
+    public func latestNote(origin: String) -> Note? { signedNotes[origin] }
 
     /// The log-signed notes of the latest cosigned checkpoints (kept so evidence can quote them).
     var signedNotes: [String: Note] = [:]
@@ -96,7 +115,9 @@ public struct EquivocationEvidence: Sendable, Equatable {
     /// The evidence as a signed note (text + the reporter's signature).
     public var note: Note
 
-    /// Builds evidence if (and only if) the two notes prove misbehaviour.
+    /// Builds evidence if (and only if) the two notes prove misbehaviour. `proof` is the consistency proof from the
+    /// smaller size m to the larger, as the newer tree gives it; when m is a power of two, prefix it with the newer
+    /// tree's MTH(D[0:m]) (e.g. from its tiles), which RFC 9162 otherwise leaves out.
     public static func make(logKey: VerifierKey, first: Note, second: Note, proof: [LogHash], reporter: Cosigner) throws -> EquivocationEvidence {
         var text = "murmur-equivocation/v1\n\(logKey)\n"
         text += Data(first.serialized.utf8).base64EncodedString() + "\n"
@@ -125,9 +146,19 @@ public struct EquivocationEvidence: Sendable, Equatable {
             return key
         }
         let (old, new) = c1.size < c2.size ? (c1, c2) : (c2, c1)
-        let proof = try lines.dropFirst(4).map { l throws(NoteError) -> LogHash in
+        var proof = try lines.dropFirst(4).map { l throws(NoteError) -> LogHash in
             guard let h = LogHash(base64: l) else { throw NoteError.malformed("bad proof line") }
             return h
+        }
+        if old.size > 0, old.size & (old.size - 1) == 0 {
+            // RFC 9162 leaves MTH(D[0:m]) out of the proof when m is a power of two (the verifier supplies the old
+            // root), so such evidence starts with the newer tree's MTH(D[0:m]): folded with the rest it must give
+            // the newer signed root, and it must differ from the older signed root.
+            guard let sub = proof.first else { throw NoteError.malformed("evidence for a power-of-two size needs MTH(D[0:m]) first") }
+            proof.removeFirst()
+            let (_, impliedNew) = try MerkleProof.rootsFromConsistency(from: old.size, to: new.size, proof: proof, oldRoot: sub, newRoot: new.root)
+            guard impliedNew == new.root, sub != old.root else { throw NoteError.malformed("the proof does not show an inconsistency") }
+            return key
         }
         // The proof must reproduce the newer signed root; then the older root it implies is the only honest one.
         let (impliedOld, impliedNew) = try MerkleProof.rootsFromConsistency(from: old.size, to: new.size, proof: proof, oldRoot: old.root, newRoot: new.root)

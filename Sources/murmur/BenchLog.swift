@@ -32,12 +32,24 @@ struct BenchLog: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: root) }
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
 
-        // The limit: SHA-256 of a 65-byte interior node on one core.
-        let hashCount = 2_000_000
-        var h = RFC9162.leafHash([1])
-        let t0 = Date()
-        for _ in 0..<hashCount { h = RFC9162.nodeHash(h, h) }
-        let hashesPerSecond = Double(hashCount) / Date().timeIntervalSince(t0)
+        // The limit: SHA-256 of a 65-byte interior node on one core, for each implementation.
+        func nodeRate(_ hash: (LogHash, LogHash) -> LogHash) -> Double {
+            let hashCount = 2_000_000
+            var h = RFC9162.leafHash([1])
+            let t0 = Date()
+            for _ in 0..<hashCount { h = hash(h, h) }
+            let rate = Double(hashCount) / Date().timeIntervalSince(t0)
+            return h == .zero ? 0 : rate  // uses h so the loop is kept
+        }
+        let swiftCryptoRate = nodeRate(RFC9162.nodeHashSwiftCrypto)
+        var kernelRates: [SHA256Kernel: Double] = [:]
+        for k in SHA256Kernel.allCases where SHA256Kernel.isAvailable(k) {
+            SHA256Kernel.force(k)
+            kernelRates[k] = nodeRate(RFC9162.nodeHash)
+        }
+        SHA256Kernel.force(nil)
+        let kernel = SHA256Kernel.current
+        let hashesPerSecond = kernelRates[kernel] ?? swiftCryptoRate
 
         let log = try TileLog(storage: SQLiteLogStorage(path: root + "/log.db"), origin: "bench.murmur/log")
         var payload = [UInt8](repeating: 0x61, count: entrySize)
@@ -66,19 +78,32 @@ struct BenchLog: ParsableCommand {
         let proofList = try samples.map { try log.inclusionProof(index: $0) }
         let leaves = try samples.map { RFC9162.leafHash(try log.entry(at: $0)) }
         let rootHash = log.state.root
-        let t2 = Date()
-        for i in 0..<proofs {
-            let j = i & 255
-            try MerkleProof.verifyInclusion(index: samples[j], size: n, leaf: leaves[j], proof: proofList[j], root: rootHash)
+        func verifyRate() throws -> Double {
+            let t2 = Date()
+            for i in 0..<proofs {
+                let j = i & 255
+                try MerkleProof.verifyInclusion(index: samples[j], size: n, leaf: leaves[j], proof: proofList[j], root: rootHash)
+            }
+            return Double(proofs) / Date().timeIntervalSince(t2)
         }
-        let verifySeconds = Date().timeIntervalSince(t2)
-        let verifiesPerSecond = Double(proofs) / verifySeconds
+        let verifiesPerSecond = try verifyRate()
+        SHA256Kernel.force(.swiftCrypto)
+        let swiftCryptoVerifies = try verifyRate()
+        SHA256Kernel.force(.portable)
+        let portableVerifies = try verifyRate()
+        SHA256Kernel.force(nil)
         let depth = Double(proofList.map(\.count).reduce(0, +)) / Double(proofList.count)
         let verifyLimit = hashesPerSecond / depth
+        let kernelName = [SHA256Kernel.shaExtensions: "x86 SHA extensions", .swiftCrypto: "swift-crypto", .portable: "portable C"][kernel] ?? "?"
 
         let obj: [String: Any] = [
             "benchmark": "log", "entries": entries, "batch": batch, "entry_bytes": entrySize,
-            "sha256_node_hashes_per_s": hashesPerSecond,
+            "sha256_node_hashes_per_s": hashesPerSecond, "sha256_kernel": kernelName,
+            "sha256_node_hashes_per_s_swift_crypto": swiftCryptoRate,
+            "sha256_node_hashes_per_s_portable_c": kernelRates[.portable] ?? 0,
+            "sha256_node_hashes_per_s_sha_extensions": kernelRates[.shaExtensions] ?? 0,
+            "verifications_per_s_portable_c": portableVerifies, "verifications_per_s_swift_crypto": swiftCryptoVerifies,
+            "verify_limit_per_s_swift_crypto": swiftCryptoRate / depth,
             "appends_per_s": appendsPerSecond, "append_limit_per_s": appendLimit,
             "ratio_vs_sha256_limit_append": appendsPerSecond / appendLimit,
             "verifications_per_s": verifiesPerSecond, "proof_hashes": depth, "verify_limit_per_s": verifyLimit,
@@ -88,11 +113,15 @@ struct BenchLog: ParsableCommand {
         if json {
             print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            print(String(format: "SHA-256 (65-byte node, 1 core): %.0f hashes/s", hashesPerSecond))
+            let shaExt = kernelRates[.shaExtensions].map { String(format: "%.0f", $0) } ?? "n/a"
+            print(String(format: "SHA-256 (65-byte node, 1 core): %.0f hashes/s with ", hashesPerSecond) + kernelName
+                  + String(format: " (swift-crypto %.0f, portable C %.0f, SHA extensions ", swiftCryptoRate, kernelRates[.portable] ?? 0) + shaExt + ")")
             print(String(format: "appends: %d entries of %d B in batches of %d: %.0f /s (limit %.0f /s, ratio %.2f)",
                          entries, entrySize, batch, appendsPerSecond, appendLimit, appendsPerSecond / appendLimit))
             print(String(format: "inclusion verifications (tree %d, %.1f hashes): %.0f /s on 1 core (limit %.0f /s, ratio %.2f)",
                          n, depth, verifiesPerSecond, verifyLimit, verifiesPerSecond / verifyLimit))
+            print(String(format: "  with swift-crypto: %.0f /s (limit %.0f /s); with portable C: %.0f /s",
+                         swiftCryptoVerifies, swiftCryptoRate / depth, portableVerifies))
         }
     }
 }

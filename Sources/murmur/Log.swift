@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MurmurLog
+import MurmurLogHTTP
 
 /// `murmur log`: a tamper-evident Merkle log (RFC 9162, C2SP tlog-tiles, signed-note checkpoints).
 struct Log: AsyncParsableCommand {
@@ -9,9 +10,11 @@ struct Log: AsyncParsableCommand {
         discussion: """
             Start with `murmur log init ./mylog --origin example.com/mylog`, then
             `printf 'a\\nb\\n' | murmur log append ./mylog`, `murmur log checkpoint ./mylog` and
-            `murmur log prove ./mylog --index 0`. Formats are in docs/log.md.
+            `murmur log prove ./mylog --index 0`. Serve it with `murmur log serve ./mylog`, verify from
+            tiles alone with `murmur log verify --url URL --log-key KEY --index I --entry-file F`, and
+            get checkpoints cosigned with `murmur log witness`. Formats are in docs/log.md.
             """,
-        subcommands: [LogInit.self, LogAppend.self, LogCheckpoint.self, LogProve.self, LogVerify.self]
+        subcommands: [LogInit.self, LogAppend.self, LogCheckpoint.self, LogProve.self, LogVerify.self, LogServe.self, LogWitness.self]
     )
 }
 
@@ -123,19 +126,23 @@ struct LogProve: ParsableCommand {
     }
 }
 
-struct LogVerify: ParsableCommand {
+struct LogVerify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check a log directory end to end, or a proof printed by `murmur log prove` against a signed checkpoint.",
+        abstract: "Check a log directory end to end, a proof file offline, or an entry against a served log from its tiles alone.",
         discussion: """
             `murmur log verify DIR` recomputes every tile, bundle and published checkpoint.
-            `murmur log verify --vkey KEY --checkpoint NOTE --proof PROOF` checks an inclusion proof offline.
+            `murmur log verify --log-key KEY --checkpoint NOTE --proof PROOF` checks an inclusion proof offline.
+            `murmur log verify --url URL --log-key KEY --index I [--entry-file F]` fetches only the
+            checkpoint and tiles, checks the log's signature (and, with --witness-key/--quorum, cosignatures),
+            builds the proof itself and checks entry I (the file's bytes, or the served entry) against the
+            signed root; a lying server is an error. Without --entry-file the verified entry is printed.
             """)
 
     @Argument(help: "A log directory to check completely.")
     var dir: String?
 
-    @Option(help: "The log's verifier key (name+id+key) or a file holding it.")
+    @Option(name: [.customLong("log-key"), .customLong("vkey")], help: "The log's verifier key (name+id+key) or a file holding it.")
     var vkey: String?
 
     @Option(help: "A file with the signed checkpoint note.")
@@ -144,17 +151,57 @@ struct LogVerify: ParsableCommand {
     @Option(help: "A file with the output of `murmur log prove`.")
     var proof: String?
 
-    func run() throws {
+    @Option(help: "A served log's URL prefix (from `murmur log serve`): verify over HTTP from tiles only.")
+    var url: String?
+
+    @Option(help: "With --url: the entry's index.")
+    var index: UInt64?
+
+    @Option(help: "With --url: a file whose whole content is the entry expected at --index.")
+    var entryFile: String?
+
+    @Option(name: .customLong("witness-key"), help: "With --url: a trusted witness's key (or file); repeat for several.")
+    var witnessKeys: [String] = []
+
+    @Option(help: "With --url: how many of the --witness-key witnesses must have cosigned (default: all named).")
+    var quorum: Int?
+
+    func run() async throws {
+        if let url {
+            try await verifyRemote(url)
+            return
+        }
+        try verifyLocal()
+    }
+
+    func verifyRemote(_ url: String) async throws {
+        guard let base = URL(string: url), base.scheme != nil else { throw ValidationError("--url must be a URL such as http://127.0.0.1:8080") }
+        guard let vkey, let index else { throw ValidationError("--url needs --log-key KEY and --index I") }
+        let witnesses = try witnessKeys.map(readVerifierKey)
+        let policy = try WitnessPolicy(logKey: readVerifierKey(vkey), witnesses: witnesses, quorum: quorum ?? witnesses.count)
+        let client = TileClient(baseURL: base, policy: policy)
+        let (_, cp) = try await client.checkpoint()
+        if let entryFile {
+            guard let data = FileManager.default.contents(atPath: entryFile) else { throw ValidationError("cannot read \(entryFile)") }
+            try await client.verifyInclusion(index: index, leaf: RFC9162.leafHash(Array(data)), checkpoint: cp)
+            print("ok: \(entryFile) is entry \(index) of \(cp.origin) at size \(cp.size) (verified from tiles)")
+        } else {
+            let entry = try await client.entry(at: index, checkpoint: cp)
+            FileHandle.standardError.write(Data("ok: entry \(index) of \(cp.origin) at size \(cp.size) (verified from tiles)\n".utf8))
+            FileHandle.standardOutput.write(Data(entry))
+        }
+    }
+
+    func verifyLocal() throws {
         if let dir {
             let log = try LogDirectory(path: dir).open()
             try log.verifyIntegrity()
             print("ok: \(log.size) entries, root \(log.state.root.base64), \(try log.publishedCheckpoints().count) checkpoints consistent")
             return
         }
-        guard let vkey, let checkpoint, let proof else { throw ValidationError("pass DIR, or --vkey, --checkpoint and --proof") }
-        let keyText = FileManager.default.fileExists(atPath: vkey) ? try String(contentsOfFile: vkey, encoding: .utf8) : vkey
+        guard let vkey, let checkpoint, let proof else { throw ValidationError("pass DIR; or --log-key, --checkpoint and --proof; or --url, --log-key and --index") }
         let note = try Note(parsing: String(contentsOfFile: checkpoint, encoding: .utf8))
-        let cp = try Checkpoint.open(note, verifiers: [VerifierKey(keyText).verifier()])
+        let cp = try Checkpoint.open(note, verifiers: [readVerifierKey(vkey).verifier()])
         let lines = try String(contentsOfFile: proof, encoding: .utf8).split(separator: "\n").map(String.init)
         func field(_ name: String) throws -> String {
             guard let l = lines.first(where: { $0.hasPrefix(name + " ") }) else { throw ValidationError("proof file lacks a '\(name)' line") }

@@ -27,7 +27,7 @@ public enum DPMode: String, Sendable, Codable, CaseIterable {
 /// - Clipping is fixed (C) or adaptive (Andrew et al. 2021, `AdaptiveClipping`).
 /// - Noise: `SecureGaussianNoise` (OS CSPRNG) for real runs, `SeededGaussianNoise(seed, round)`
 ///   in seeded simulations and tests.
-public struct DifferentialPrivacy: Strategy {
+public struct DifferentialPrivacy: WrappingStrategy {
     /// The wrapped strategy (its `combine` is not used).
     public var base: any Strategy
     /// Central or local noise.
@@ -68,10 +68,6 @@ public struct DifferentialPrivacy: Strategy {
 
     /// The clip norm the next round will use.
     public var currentClipNorm: Double { state.snapshot().clipNorm }
-
-    public func configureFit(round: Int, plan: LocalTrainingPlan) -> LocalTrainingPlan {
-        base.configureFit(round: round, plan: plan)
-    }
 
     public func combine(_ results: [FitResult]) throws -> [Float] {
         let (round, clip) = state.snapshot()

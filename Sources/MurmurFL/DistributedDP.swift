@@ -137,7 +137,7 @@ public struct DistributedDPPlan: Sendable, Equatable {
 /// updates mod 2^32, decodes it and divides by the fixed D, then the wrapped strategy's server
 /// step applies. A round that cannot gather `minimumSurvivors` masked inputs releases nothing
 /// (the model is left unchanged).
-public struct DistributedDP: Strategy {
+public struct DistributedDP: WrappingStrategy {
     /// The wrapped strategy (its `combine` is not used).
     public var base: any Strategy
     /// Noise, denominator and dropout policy.
@@ -160,14 +160,6 @@ public struct DistributedDP: Strategy {
         self.secagg = secagg
         self.noise = noise
         self.seed = seed
-    }
-
-    public func configureFit(round: Int, plan: LocalTrainingPlan) -> LocalTrainingPlan {
-        base.configureFit(round: round, plan: plan)
-    }
-
-    public mutating func applyServerUpdate(_ delta: [Float], to global: inout [Float], round: Int) {
-        base.applyServerUpdate(delta, to: &global, round: round)
     }
 
     public func combine(_ results: [FitResult]) throws -> [Float] {

@@ -31,7 +31,7 @@ public struct SecAggSettings: Sendable, Codable, Equatable {
 ///
 /// In the simulation the protocol's messages pass in memory (`SecAggSimulation`); the network
 /// node runs the same state machines over `/murmur/secagg/1`.
-public struct SecureAggregation: Strategy {
+public struct SecureAggregation: WrappingStrategy {
     public var base: any Strategy
     public let settings: SecAggSettings
     public let seed: UInt64
@@ -41,14 +41,6 @@ public struct SecureAggregation: Strategy {
         self.base = base
         self.settings = settings
         self.seed = seed
-    }
-
-    public func configureFit(round: Int, plan: LocalTrainingPlan) -> LocalTrainingPlan {
-        base.configureFit(round: round, plan: plan)
-    }
-
-    public mutating func applyServerUpdate(_ delta: [Float], to global: inout [Float], round: Int) {
-        base.applyServerUpdate(delta, to: &global, round: round)
     }
 
     /// Runs one secure-aggregation round over the clients' (clipped) deltas.

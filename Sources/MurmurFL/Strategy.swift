@@ -71,3 +71,23 @@ public enum StrategyKind: String, CaseIterable, Sendable, Codable {
         }
     }
 }
+
+/// A strategy that wraps another one (privacy, robustness, secure aggregation, simulated
+/// collusion): it changes how a round's results become Δ̄ and forwards the rest to `base`.
+/// Why: the forwarding is written once here instead of in every wrapper.
+public protocol WrappingStrategy: Strategy {
+    /// The wrapped strategy: its client configuration and server optimizer stay in force.
+    var base: any Strategy { get set }
+}
+
+extension WrappingStrategy {
+    /// The wrapped strategy's client configuration.
+    public func configureFit(round: Int, plan: LocalTrainingPlan) -> LocalTrainingPlan {
+        base.configureFit(round: round, plan: plan)
+    }
+
+    /// The wrapped strategy's server optimizer step.
+    public mutating func applyServerUpdate(_ delta: [Float], to global: inout [Float], round: Int) {
+        base.applyServerUpdate(delta, to: &global, round: round)
+    }
+}

@@ -10,7 +10,7 @@ import Foundation
 /// strategy only because that is the one place that sees all updates of a round at once. The
 /// malicious clients themselves (`MaliciousClient`) train honestly and send their real sample
 /// counts, so everything else about them looks benign.
-public struct CollusionStrategy: Strategy, AnomalyScoring {
+public struct CollusionStrategy: WrappingStrategy, AnomalyScoring {
     /// The server strategy the poisoned results go to.
     public var base: any Strategy
     /// A colluding attack (others pass through unchanged).
@@ -28,20 +28,12 @@ public struct CollusionStrategy: Strategy, AnomalyScoring {
         self.malicious = malicious
     }
 
-    public func configureFit(round: Int, plan: LocalTrainingPlan) -> LocalTrainingPlan {
-        base.configureFit(round: round, plan: plan)
-    }
-
     public func combine(_ results: [FitResult]) throws -> [Float] { try base.combine(poisoned(results)) }
 
     public func combineScored(_ results: [FitResult]) throws -> RobustAggregate {
         let r = poisoned(results)
         if let scoring = base as? any AnomalyScoring { return try scoring.combineScored(r) }
         return RobustAggregate(delta: try base.combine(r), anomalies: [])
-    }
-
-    public mutating func applyServerUpdate(_ delta: [Float], to global: inout [Float], round: Int) {
-        base.applyServerUpdate(delta, to: &global, round: round)
     }
 
     /// The results with every malicious update replaced by the crafted one.

@@ -26,7 +26,7 @@ extension Strategy {
 ///
 /// Updates with non-finite values never reach the aggregator: they are excluded with score
 /// `ClientAnomaly.nonFiniteScore`.
-public struct RobustStrategy: Strategy, AnomalyScoring {
+public struct RobustStrategy: WrappingStrategy, AnomalyScoring {
     /// The server optimizer and client configuration (FedAvg, FedAdam, FedProx, …).
     public var base: any Strategy
     /// The rule that turns the round's updates into Δ̄.
@@ -49,10 +49,6 @@ public struct RobustStrategy: Strategy, AnomalyScoring {
         self.global = initial
         self.plan = plan
         self.seed = seed
-    }
-
-    public func configureFit(round: Int, plan: LocalTrainingPlan) -> LocalTrainingPlan {
-        base.configureFit(round: round, plan: plan)
     }
 
     public func combine(_ results: [FitResult]) throws -> [Float] { try combineScored(results).delta }

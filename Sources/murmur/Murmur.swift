@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `murmur` command: federated learning simulations, benchmarks and (later) a network node.
 @main
@@ -13,4 +14,29 @@ struct Murmur: AsyncParsableCommand {
             """,
         subcommands: [Demo.self, Simulate.self, Robustness.self, Privacy.self, Infer.self, Verify.self, Log.self, LedgerCommand.self, P2P.self, Bench.self]
     )
+
+    /// Parses, then runs. A `ValidationError` thrown while *running* (a bad file, a clashing
+    /// option found late) is printed as one `Error:` line and exits 64 like a parse-time one, but
+    /// without ArgumentParser's usage line, which would show the root command's usage and
+    /// mislead; parse errors keep their usage.
+    static func main() async {
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as ValidationError {
+            FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -235,6 +235,18 @@ public struct Simulation: Sendable {
         try Network(config: model, seed: config.seed).parameters
     }
 
+    /// The DP plan a run follows (nil without `--dp`): distributed discrete Gaussian when secure
+    /// aggregation is on, else central/local DP-FedAvg. A ledger records its noise and ε budget.
+    public func privacyPlan(dimension: Int) throws -> PrivacyPlan? {
+        guard let dp = config.dp else { return nil }
+        if let secagg = config.secagg {
+            return .distributed(try DistributedDPPlan.make(
+                dp: dp, secagg: secagg, clients: config.clients, fraction: config.fraction, rounds: config.rounds,
+                dimension: dimension), secagg)
+        }
+        return .central(try dp.plan(clients: config.clients, fraction: config.fraction, rounds: config.rounds))
+    }
+
     /// Runs the whole federation; `progress` is called after every round, then `afterRound` with
     /// the round's record and the new global parameters (a ledger records the model version there).
     public func run(progress: (RoundRecord) -> Void = { _ in },
@@ -261,22 +273,19 @@ public struct Simulation: Sendable {
         }
         // DP-FedAvg: wrap the strategy, sample as the accountant assumes, report ε per round.
         var epsilons = [Double]()
-        if let dp = config.dp, let secagg = config.secagg {
-            let plan = try DistributedDPPlan.make(
-                dp: dp, secagg: secagg, clients: config.clients, fraction: config.fraction, rounds: config.rounds,
-                dimension: initial.count)
-            epsilons = plan.epsilons
+        if let dp = config.dp, let privacy = try privacyPlan(dimension: initial.count) {
+            epsilons = privacy.epsilons
             settings.minimumResults = 0
-            strategy = DistributedDP(base: strategy, plan: plan, clipNorm: dp.clipNorm,
-                                     secagg: secagg, noise: dp.noise, seed: config.seed)
-        } else if let dp = config.dp {
-            let plan = try dp.plan(clients: config.clients, fraction: config.fraction, rounds: config.rounds)
-            epsilons = plan.epsilons
-            settings.minimumResults = 0
-            strategy = try DifferentialPrivacy(
-                base: strategy, mode: dp.mode, noiseMultiplier: plan.updateNoiseMultiplier, clipNorm: dp.clipNorm,
-                adaptive: plan.adaptive, denominator: plan.denominator, parameterCount: initial.count,
-                noise: dp.noise, seed: config.seed)
+            switch privacy {
+            case .distributed(let plan, let secagg):
+                strategy = DistributedDP(base: strategy, plan: plan, clipNorm: dp.clipNorm,
+                                         secagg: secagg, noise: dp.noise, seed: config.seed)
+            case .central(let plan):
+                strategy = try DifferentialPrivacy(
+                    base: strategy, mode: dp.mode, noiseMultiplier: plan.updateNoiseMultiplier, clipNorm: dp.clipNorm,
+                    adaptive: plan.adaptive, denominator: plan.denominator, parameterCount: initial.count,
+                    noise: dp.noise, seed: config.seed)
+            }
         }
         let withEpsilon = { (r: RoundRecord) -> RoundRecord in
             var r = r
@@ -293,5 +302,29 @@ public struct Simulation: Sendable {
         return SimulationResult(
             config: config, model: model, parameters: parameters, history: history, final: final,
             seconds: Date().timeIntervalSince(start), trainSamples: train.count, testSamples: test.count)
+    }
+}
+
+/// The DP plan of a simulation: who adds the noise decides which plan applies.
+public enum PrivacyPlan: Sendable {
+    /// The server (or each client, local DP) adds Gaussian noise: DP-FedAvg.
+    case central(DPPlan)
+    /// Clients add discrete Gaussian shares under SecAgg+.
+    case distributed(DistributedDPPlan, SecAggSettings)
+
+    /// Noise std of the aggregate over the clip norm.
+    public var noiseMultiplier: Double {
+        switch self {
+        case .central(let p): p.updateNoiseMultiplier
+        case .distributed(let p, _): p.noiseMultiplier
+        }
+    }
+
+    /// ε(δ) after each round, index 0 = round 1.
+    public var epsilons: [Double] {
+        switch self {
+        case .central(let p): p.epsilons
+        case .distributed(let p, _): p.epsilons
+        }
     }
 }

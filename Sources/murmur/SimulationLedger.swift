@@ -18,8 +18,6 @@ final class SimulationLedger {
     let modelConfig: ModelConfig
     let metadata: (Int) -> [String: String]
     let strategy: String
-    var parent: String?
-    var epsilonMicrosSpent = 0
 
     /// Creates the ledger in `path` (which must not exist or be empty).
     init(path: String, config: SimulationConfig, simulation: Simulation, metadata: @escaping (Int) -> [String: String]) throws {
@@ -34,12 +32,11 @@ final class SimulationLedger {
         self.metadata = metadata
         strategy = config.strategy.rawValue
         var parameters = FederationParameters(clientsPerRound: max(1, Int((config.fraction * Double(config.clients)).rounded())))
-        if let dp = config.dp {
+        if let dp = config.dp, let plan = try simulation.privacyPlan(dimension: try simulation.initialParameters().count) {
             // DP samples clients by Poisson (q = fraction): a round may hold more than q·n of them.
             parameters.clientsPerRound = config.clients
-            let plan = try dp.plan(clients: config.clients, fraction: config.fraction, rounds: config.rounds)
-            parameters.noiseMultiplierMilli = Int((plan.updateNoiseMultiplier * 1000).rounded())
-            parameters.clipNormMilli = max(1, Int((dp.clipNorm * 1000).rounded()))
+            parameters.noiseMultiplierMilli = FixedPoint.milli(plan.noiseMultiplier)
+            parameters.clipNormMilli = max(1, FixedPoint.milli(dp.clipNorm))
             parameters.epsilonBudgetMicros = Int(((plan.epsilons.last ?? 0) * 1e6).rounded(.up))
         }
         let initial = try Self.cid(try simulation.initialParameters(), config: modelConfig, metadata: metadata(0))
@@ -47,7 +44,6 @@ final class SimulationLedger {
             federation: "murmur-simulation", members: peers, coordinators: [coordinator.peerID.description],
             parameters: parameters, initialModel: initial)
         writer = try LedgerWriter.create(path: path, origin: "murmur.simulation/\(config.seed)", genesis: genesis, founder: coordinator)
-        parent = initial
     }
 
     static func cid(_ parameters: [Float], config: ModelConfig, metadata: [String: String]) throws -> String {
@@ -60,11 +56,9 @@ final class SimulationLedger {
         let model = try Self.cid(parameters, config: modelConfig, metadata: metadata(r.round))
         let contributions = r.contributions ?? []
         // The ledger adds up per-round ε; the accountant's running total telescopes into increments.
-        let total = FixedPoint.micros(r.epsilon ?? 0)
-        let spent = max(0, total - epsilonMicrosSpent)
-        epsilonMicrosSpent += spent
+        let spent = max(0, FixedPoint.micros(r.epsilon ?? 0) - writer.state.epsilonSpentMicros)
         let version = ModelVersion(
-            round: r.round, parent: parent, model: model, strategy: strategy, epsilonMicros: spent,
+            round: r.round, parent: writer.state.model, model: model, strategy: strategy, epsilonMicros: spent,
             participants: contributions.map { peers[$0.client] }.sorted())
         // Scores below zero (a client that made the validation loss worse) are recorded as 0.
         let records = contributions.map {
@@ -75,7 +69,6 @@ final class SimulationLedger {
         if let bad = outcomes.first(where: { !$0.accepted }) {
             throw ValidationError("ledger: round \(r.round)'s \(bad.schema) record was rejected: \(bad.rejection.map { "\($0)" } ?? "")")
         }
-        parent = model
     }
 
     /// The closing summary: top balances, credits paid, the current model and the checkpoint.

@@ -19,6 +19,16 @@ public enum RejectionReason: Error, Equatable, Sendable, CustomStringConvertible
     /// The (device, nonce) pair was seen before.
     case replayedNonce(String)
 
+    /// True when the rejection came after the signature verified (checks run in the order of
+    /// docs/verification.md), so the receipt really is its device's and the failure counts
+    /// against it; before that, a line proves nothing about the device it names.
+    public var signatureVerified: Bool {
+        switch self {
+        case .malformed, .malformedProof, .badSignature: return false
+        case .unknownModel, .inputMismatch, .outputMismatch, .labelMismatch, .proofMismatch, .replayedNonce: return true
+        }
+    }
+
     public var description: String {
         switch self {
         case .malformed(let m): return "malformed receipt: \(m)"

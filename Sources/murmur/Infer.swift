@@ -185,9 +185,16 @@ struct Verify: AsyncParsableCommand {
             } else {
                 result = .failure(.malformed("no input sample \(i + 1) in '\(input)'"))
             }
-            if let device = try? Receipt(jsonLine: line).device, !device.isEmpty {
-                let failure: MurmurVerify.RejectionReason? = if case .failure(let r) = result { r } else { nil }
-                byDevice[device, default: DeviceTally()].add(line: line, failure: failure)
+            // Only receipts whose signature verified count for or against the device they name.
+            switch result {
+            case .success(let receipt):
+                byDevice[receipt.device, default: DeviceTally()].add(line: line, failure: nil)
+            case .failure(let reason) where reason.signatureVerified:
+                if let device = try? Receipt(jsonLine: line).device {
+                    byDevice[device, default: DeviceTally()].add(line: line, failure: reason)
+                }
+            case .failure:
+                break
             }
             switch result {
             case .success:
@@ -238,7 +245,7 @@ struct Verify: AsyncParsableCommand {
     }
 }
 
-/// What one device's receipts came to: receipts with a valid signature only.
+/// What one device's receipts came to (the caller passes receipts with a valid signature only).
 struct DeviceTally {
     var checked = 0
     var failed = 0
@@ -246,8 +253,6 @@ struct DeviceTally {
     var bytes = [UInt8]()
 
     mutating func add(line: String, failure: MurmurVerify.RejectionReason?) {
-        // Before the signature is checked a line proves nothing about the device it names.
-        if let failure, ["malformed", "malformed_proof", "bad_signature"].contains(failure.code) { return }
         checked += 1
         bytes += Array(line.utf8) + [0x0A]
         if let failure {

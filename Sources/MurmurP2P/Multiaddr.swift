@@ -141,6 +141,13 @@ public struct Multiaddr: Hashable, Sendable, CustomStringConvertible {
         return Multiaddr(c + [.p2p(peer)])
     }
 
+    /// The address without a trailing `/p2p/<id>`.
+    public var withoutPeer: Multiaddr {
+        var c = components
+        if case .p2p = c.last { c.removeLast() }
+        return Multiaddr(c)
+    }
+
     /// Host and port to dial: the first ip4/ip6/dns component and the tcp port after it.
     public func tcpEndpoint() throws -> (host: String, port: Int) {
         guard components.count >= 2, case .tcp(let port) = components[1] else {

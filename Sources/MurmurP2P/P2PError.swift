@@ -27,6 +27,8 @@ public enum P2PError: Error, Equatable, Sendable, CustomStringConvertible {
     case limitExceeded(String)
     /// An operation did not finish in time.
     case timeout(String)
+    /// No live connection to the peer and no known address to dial it.
+    case noAddress(String)
     /// The key type is not Ed25519 (the only one Murmur verifies).
     case unsupportedKeyType(Int)
 
@@ -45,6 +47,7 @@ public enum P2PError: Error, Equatable, Sendable, CustomStringConvertible {
         case .closed(let m): return "closed: \(m)"
         case .limitExceeded(let m): return "limit exceeded: \(m)"
         case .timeout(let m): return "timed out: \(m)"
+        case .noAddress(let p): return "no connection to \(p) and no known address (add one with its multiaddr)"
         case .unsupportedKeyType(let t): return "unsupported libp2p key type \(t) (only Ed25519 = 1 is supported)"
         }
     }

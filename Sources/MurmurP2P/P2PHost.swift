@@ -39,6 +39,8 @@ public final class P2PHost: Sendable {
     let group: any EventLoopGroup
     private let listenAddresses = NIOLockedValueBox<[Multiaddr]>([])
     private let builtins: [String: StreamHandler]
+    /// Live connections by peer, the address book, connection observers (P2PSwarm.swift).
+    let swarm = SwarmState()
 
     /// A host for `identity` on `group` (NIO's shared group by default).
     public init(identity: Identity, configuration: Configuration = .init(), group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
@@ -75,6 +77,7 @@ public final class P2PHost: Sendable {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
+        track(conn, channel: channel)
         return channel.eventLoop.makeSucceededFuture(conn)
     }
 

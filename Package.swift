@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "MurmurVerify", targets: ["MurmurVerify"]),
         .library(name: "MurmurLedger", targets: ["MurmurLedger"]),
         .library(name: "MurmurP2P", targets: ["MurmurP2P"]),
+        .library(name: "MurmurFuzz", targets: ["MurmurFuzz"]),
         .executable(name: "murmur", targets: ["murmur"]),
     ],
     dependencies: [
@@ -95,6 +96,12 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // The P2P wire decoders as fuzz harnesses: libFuzzer drives them from Fuzz/ (scripts/fuzz),
+        // the unit tests run them over seeds and random inputs.
+        .target(
+            name: "MurmurFuzz",
+            dependencies: ["MurmurP2P", "MurmurCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .executableTarget(
             name: "murmur",
             dependencies: [
@@ -134,7 +141,7 @@ let package = Package(
         .testTarget(
             name: "MurmurP2PTests",
             dependencies: [
-                "MurmurP2P", "MurmurCore", "MurmurTestSupport", "murmur",
+                "MurmurP2P", "MurmurCore", "MurmurTestSupport", "murmur", "MurmurFuzz",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -64,7 +64,8 @@ public struct SecureAggregation: WrappingStrategy {
             return p
         }
         let q = try Quantizer(clip: settings.clipNorm, inputBits: bits, clientCount: n)
-        return try SecAggParameters(clientCount: n, degree: n - 1, threshold: n / 2 + 1, quantizer: q)
+        // A majority of each client's n − 1 neighbours (k/2 < t ≤ k; t = 1 for a pair).
+        return try SecAggParameters(clientCount: n, degree: n - 1, threshold: min(n / 2 + 1, n - 1), quantizer: q)
     }
 
     /// The simulated clients' Ed25519 identities (seeded by client id).

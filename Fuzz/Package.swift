@@ -7,9 +7,10 @@ let package = Package(
     name: "MurmurFuzzing",
     dependencies: [.package(name: "Murmur", path: "..")],
     targets: [
+        .target(name: "CFuzzDriver"),
         .executableTarget(
             name: "murmur-fuzz",
-            dependencies: [.product(name: "MurmurFuzz", package: "Murmur")],
+            dependencies: ["CFuzzDriver", .product(name: "MurmurFuzz", package: "Murmur")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         )
     ]

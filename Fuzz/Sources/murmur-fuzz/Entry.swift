@@ -1,7 +1,9 @@
+import CFuzzDriver
 import Foundation
 import MurmurFuzz
 
-// libFuzzer's entry points (`swift build -Xswiftc -sanitize=fuzzer`): libFuzzer supplies main().
+// libFuzzer's entry points (`swift build -Xswiftc -sanitize=fuzzer`). SwiftPM aliases `main` to
+// `murmur_fuzz_main`, which starts libFuzzer's driver (its own `main` is then not linked).
 // MURMUR_FUZZ_TARGET picks the harness; MURMUR_FUZZ_SEEDS, if set, names a folder that is filled
 // with the harness's seeds at start-up when it is empty.
 
@@ -33,4 +35,11 @@ public func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data else { selected.run([]); return 0 }
     selected.run(Array(UnsafeBufferPointer(start: data, count: size)))
     return 0
+}
+
+@_cdecl("murmur_fuzz_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var args = argv
+    return LLVMFuzzerRunDriver(&count, &args) { data, size in testOneInput(data, size) }
 }

@@ -106,6 +106,7 @@ let package = Package(
             name: "murmur",
             dependencies: [
                 "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify", "MurmurLog", "MurmurLedger", "MurmurP2P", "MurmurLogHTTP",
+                "CMurmurKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

@@ -1,0 +1,185 @@
+import MurmurCore
+import NIOConcurrencyHelpers
+
+/// A Kademlia DHT node (`/ipfs/kad/1.0.0`) on a `P2PHost`: peer routing, values, providers.
+///
+/// Spec: libp2p/specs kad-dht/README.md (k = 20, α = 3, SHA-256 XOR distance), after
+/// Maymounkov & Mazières 2002. It serves the protocol on inbound streams when its `endpoint`
+/// is in the host's handlers (server mode, see `Kademlia.makeHost`), and adds every peer whose
+/// identify lists the kad protocol to its routing table when a connection comes up.
+public actor Kademlia: ProviderRouting {
+    /// The protocol id.
+    public static let protocolID = "/ipfs/kad/1.0.0"
+
+    /// Knobs of a DHT node.
+    public struct Configuration: Sendable {
+        /// Bucket size and lookup width (Kademlia's k).
+        public var k = 20
+        /// Requests in flight per lookup (Kademlia's α).
+        public var alpha = 3
+        /// One request/response exchange must finish within this.
+        public var requestTimeout: Duration = .seconds(10)
+        /// GET_VALUE stops once this many peers returned a valid record (our own copy counts).
+        public var getValueQuorum = 2
+        /// Validates records stored here and values fetched (default: `/pk/` + latest-wins fallback).
+        public var validator: any RecordValidator = NamespacedValidator()
+        /// The largest record value stored or accepted.
+        public var maxValueSize = 64 * 1024
+        /// How long provider records count (go-libp2p: 48 h).
+        public var providerValidity: Duration = .seconds(48 * 3600)
+        /// Defaults: k = 20, α = 3, 10 s per request, quorum 2.
+        public init() {}
+    }
+
+    /// Serves `/ipfs/kad/1.0.0` for a `Kademlia` created after the host.
+    ///
+    /// Protocol handlers are fixed when a `P2PHost` is created, while a `Kademlia` needs its
+    /// host: put `endpoint.handler` in `P2PHost.Configuration.handlers[Kademlia.protocolID]`,
+    /// create the host, then `Kademlia(host:endpoint:)`. Without one the node is a client only.
+    public final class Endpoint: Sendable {
+        private struct Weak { weak var node: Kademlia? }
+        private let box = NIOLockedValueBox(Weak())
+
+        /// An endpoint not yet attached to a node (streams are reset until it is).
+        public init() {}
+
+        func attach(_ node: Kademlia) { box.withLockedValue { $0.node = node } }
+
+        /// The stream handler to register under `Kademlia.protocolID`.
+        public var handler: StreamHandler {
+            { [box] stream in
+                guard let node = box.withLockedValue({ $0.node }) else {
+                    await stream.reset()
+                    return
+                }
+                try await node.serve(stream)
+            }
+        }
+    }
+
+    /// The host it runs on.
+    public nonisolated let host: P2PHost
+    /// Its knobs.
+    public nonisolated let configuration: Configuration
+    /// Whether it answers kad requests (an endpoint is attached).
+    public nonisolated let isServer: Bool
+    var table: RoutingTable
+    var records: RecordStore
+    var providers: ProviderStore
+    private let observer = NIOLockedValueBox<UInt64?>(nil)
+
+    /// A DHT node on `host`; pass the `endpoint` registered in the host's handlers to serve requests.
+    public init(host: P2PHost, configuration: Configuration = .init(), endpoint: Endpoint? = nil) {
+        self.host = host
+        self.configuration = configuration
+        isServer = endpoint != nil
+        table = RoutingTable(local: host.peerID, bucketSize: configuration.k)
+        records = RecordStore(validator: configuration.validator, maxValueSize: configuration.maxValueSize)
+        providers = ProviderStore(validity: configuration.providerValidity)
+        endpoint?.attach(self)
+        let token = host.observeConnections { [weak self] event in
+            guard case .connected(let peer, let conn) = event, let self else { return }
+            Task { await self.identifyAndAdd(peer, conn) }
+        }
+        observer.withLockedValue { $0 = token }
+    }
+
+    deinit {
+        if let token = observer.withLockedValue({ $0 }) { host.removeConnectionObserver(token) }
+    }
+
+    /// A host serving the DHT (plus `hostConfiguration`'s handlers) and its DHT node.
+    public static func makeHost(
+        identity: Identity, hostConfiguration: P2PHost.Configuration = .init(), configuration: Configuration = .init()
+    ) -> Kademlia {
+        var hostConfiguration = hostConfiguration
+        let endpoint = Endpoint()
+        hostConfiguration.handlers[protocolID] = endpoint.handler
+        return Kademlia(host: P2PHost(identity: identity, configuration: hostConfiguration), configuration: configuration, endpoint: endpoint)
+    }
+
+    // MARK: routing table
+
+    /// Peers in the routing table.
+    public var routingTablePeers: [PeerID] { table.peers }
+
+    /// Adds `peer` (a DHT server we can reach) to the routing table; on a full bucket, checks
+    /// that the least recently seen peer still answers a ping and evicts it if not.
+    func add(_ peer: PeerID) {
+        guard case .bucketFull(let oldest) = table.insert(peer) else { return }
+        let host = host
+        let timeout = configuration.requestTimeout
+        Task {
+            let alive = (try? await Self.withTimeout(timeout) { _ = try await PingProtocol.ping(try await host.connect(to: oldest)) }) != nil
+            self.pinged(oldest, alive: alive)
+        }
+    }
+
+    private func pinged(_ peer: PeerID, alive: Bool) {
+        if alive { _ = table.insert(peer) } else { table.remove(peer) }
+    }
+
+    /// Drops a peer that failed a request (a waiting replacement takes its slot).
+    func failed(_ peer: PeerID) { table.remove(peer) }
+
+    /// Runs identify on a new connection; a peer that serves kad goes into the routing table
+    /// with its listen addresses in the host's address book.
+    private func identifyAndAdd(_ peer: PeerID, _ conn: P2PConnection) async {
+        guard let info = try? await Self.withTimeout(configuration.requestTimeout, { try await IdentifyProtocol.identify(conn) }) else { return }
+        let addrs = info.listenAddrs.compactMap { try? Multiaddr(bytes: $0) }
+        if !addrs.isEmpty { host.addAddresses(addrs, for: peer) }
+        if info.protocols.contains(Self.protocolID) { add(peer) }
+    }
+
+    /// Connects to `peers` (multiaddrs ending in `/p2p/<id>`), adds them to the routing table,
+    /// then looks up our own id so that the peers nearest us learn of us and we of them.
+    ///
+    /// Spec: kad-dht "Bootstrap process". Returns the routing table size; throws `noPeers`
+    /// when none of `peers` could be reached.
+    @discardableResult
+    public func bootstrap(peers: [Multiaddr]) async throws -> Int {
+        let host = host
+        let reached = await withTaskGroup(of: PeerID?.self) { group in
+            for address in peers {
+                group.addTask {
+                    guard let conn = try? await host.connect(address) else { return nil }
+                    return conn.remotePeer
+                }
+            }
+            var out: [PeerID] = []
+            for await p in group { if let p { out.append(p) } }
+            return out
+        }
+        for p in reached { add(p) }
+        guard !table.peers.isEmpty else { throw KademliaError.noPeers }
+        _ = try await closestPeers(host.peerID.multihash.bytes)
+        return table.count
+    }
+
+    /// Runs `body`, throwing `P2PError.timeout` after `timeout` (the body is cancelled, not awaited).
+    static func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let pending = NIOLockedValueBox<CheckedContinuation<T, any Error>?>(nil)
+        let work = NIOLockedValueBox<Task<Void, Never>?>(nil)
+        func finish(_ result: Result<T, any Error>) {
+            pending.withLockedValue { c in
+                c?.resume(with: result)
+                c = nil
+            }
+        }
+        return try await withCheckedThrowingContinuation { cont in
+            pending.withLockedValue { $0 = cont }
+            let sleeper = Task {
+                try? await Task.sleep(for: timeout)
+                guard !Task.isCancelled else { return }
+                finish(.failure(P2PError.timeout("did not finish within \(timeout)")))
+                work.withLockedValue { $0?.cancel() }
+            }
+            work.withLockedValue { w in
+                w = Task {
+                    do { finish(.success(try await body())) } catch { finish(.failure(error)) }
+                    sleeper.cancel()
+                }
+            }
+        }
+    }
+}

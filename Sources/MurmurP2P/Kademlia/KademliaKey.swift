@@ -68,7 +68,7 @@ public struct KademliaKey: Hashable, Sendable, Comparable, CustomStringConvertib
     }
 
     /// Hex of the 32 bytes.
-    public var description: String { bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined() }
+    public var description: String { bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
 }
 
 extension Array where Element == PeerID {

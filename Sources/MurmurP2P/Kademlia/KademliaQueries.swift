@@ -156,6 +156,7 @@ extension Kademlia {
         let host = host
         let found = NIOLockedValueBox<[(PeerID, [Multiaddr])]>([])
         for p in providers.providers(for: key) where p.peer != me {
+            if !p.addresses.isEmpty { host.addAddresses(p.addresses, for: p.peer) }
             found.withLockedValue { $0.append((p.peer, p.addresses)) }
         }
         let wanted = max(1, count)

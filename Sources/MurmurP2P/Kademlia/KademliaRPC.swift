@@ -31,6 +31,18 @@ enum KademliaRPC {
             await stream.reset()
         }
         defer { timer.cancel() }
+        // A cancelled lookup (quorum reached) resets the stream instead of waiting for the answer.
+        return try await withTaskCancellationHandler {
+            try await run(stream, peer: peer, request, expectResponse: expectResponse, timeout: timeout, timedOut: timedOut)
+        } onCancel: {
+            Task { await stream.reset() }
+        }
+    }
+
+    private static func run(
+        _ stream: P2PStream, peer: PeerID, _ request: KademliaMessage, expectResponse: Bool, timeout: Duration,
+        timedOut: NIOLockedValueBox<Bool>
+    ) async throws -> KademliaMessage? {
         do {
             try await stream.write(LengthPrefixedDecoder.frame(request.encoded))
             try await stream.closeWrite()

@@ -93,7 +93,8 @@ extension Kademlia {
     }
 
     /// The best value for `key`: ours and those of up to `getValueQuorum` peers, checked by the
-    /// validator and chosen by its `select` (latest timeReceived first in line for latest-wins).
+    /// validator and chosen by its `select` (candidates ordered by timeReceived, so latest-wins
+    /// picks the most recently stored). With an empty routing table only our own copy counts.
     ///
     /// Peers that returned an outdated value are sent the best one (spec: "entry correction").
     /// Throws `KademliaError.notFound` when no peer has a valid record.
@@ -103,7 +104,7 @@ extension Kademlia {
         if let mine = records.get(key) { found.withLockedValue { $0.append((nil, mine)) } }
         let quorum = max(1, configuration.getValueQuorum)
         let maxValue = records.maxValueSize
-        if found.withLockedValue({ $0.count }) < quorum {
+        if found.withLockedValue({ $0.count }) < quorum, !table.peers.isEmpty {
             _ = try await lookup(key, request: KademliaMessage(type: .getValue, key: key)) { peer, response in
                 guard let r = response.record, r.key == key || r.key.isEmpty, r.value.count <= maxValue,
                     (try? validator.validate(key: key, value: r.value)) != nil
@@ -150,7 +151,7 @@ extension Kademlia {
     public func provide(_ key: [UInt8]) async throws { _ = try await provideCount(key) }
 
     /// Up to `count` providers of `key` other than us, with addresses (also put in the host's
-    /// address book): those we know, then those a GET_PROVIDERS lookup finds.
+    /// address book): those we know, then those a GET_PROVIDERS lookup finds (if we have peers).
     public func findProviders(_ key: [UInt8], count: Int) async throws -> [(PeerID, [Multiaddr])] {
         let me = host.peerID
         let host = host
@@ -160,7 +161,7 @@ extension Kademlia {
             found.withLockedValue { $0.append((p.peer, p.addresses)) }
         }
         let wanted = max(1, count)
-        if found.withLockedValue({ $0.count }) < wanted {
+        if found.withLockedValue({ $0.count }) < wanted, !table.peers.isEmpty {
             _ = try await lookup(key, request: KademliaMessage(type: .getProviders, key: key)) { _, response in
                 for entry in response.providerPeers {
                     guard let id = entry.peerID, id != me else { continue }

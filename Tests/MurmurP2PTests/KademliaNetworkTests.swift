@@ -87,6 +87,37 @@ import Testing
         await Self.shutDown(nodes, listeners)
     }
 
+    /// A client-only node (no endpoint) queries but stays out of routing tables (identify does
+    /// not list the kad protocol); `republish` reaches a server that joined after the put.
+    @Test(.timeLimit(.minutes(1))) func clientsStayOutAndRepublishReachesLateJoiners() async throws {
+        let (nodes, listeners) = try await Self.nodes(2, seed: 24)
+        let (a, late) = (nodes[0], nodes[1])
+        let client = Kademlia(host: P2PHost(identity: Identity()))
+        do {
+            try await withDeadline(seconds: 30, "client and republish") {
+                #expect(!client.isServer)
+                try await client.bootstrap(peers: a.host.addresses)
+                let key = Array("/murmur/test/client".utf8)
+                #expect(try await client.putValue(key, Array("from a client".utf8)) == 1)
+                #expect(try await a.getValue(key) == Array("from a client".utf8))
+                // a ran identify on the client's connection by now (the put needed a's answers);
+                // give its observer task a moment, then check the client was not added.
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(await a.routingTablePeers.isEmpty)
+
+                let cid = CID.raw(Array("late".utf8)).multihash.bytes
+                try await a.provide(cid)  // a has no server peers yet: only the local record
+                try await late.bootstrap(peers: a.host.addresses)
+                #expect(try await late.findProviders(cid, limit: 1) == [a.host.peerID])
+                let counts = try await a.republish()
+                #expect(counts.providers == 1)
+            }
+        } catch {
+            Issue.record("client/republish test failed: \(error)")
+        }
+        await Self.shutDown(nodes + [client], listeners)
+    }
+
     /// 30 nodes, each bootstrapped from one or two earlier ones: a value put by one node and a
     /// provider record announced by another are found by every other node.
     @Test(.timeLimit(.minutes(3))) func thirtyNodeNetwork() async throws {

@@ -66,6 +66,9 @@ public actor Kademlia: ProviderRouting {
     var table: RoutingTable
     var records: RecordStore
     var providers: ProviderStore
+    /// Values we put and keys we provide, for `republish()` (bounded by what the caller puts).
+    var originated: [[UInt8]: [UInt8]] = [:]
+    var provided: Set<[UInt8]> = []
     private let observer = NIOLockedValueBox<UInt64?>(nil)
 
     /// A DHT node on `host`; pass the `endpoint` registered in the host's handlers to serve requests.

@@ -61,11 +61,13 @@ extension Kademlia {
     }
 
     /// Stores `key` → `value` here and at the k peers nearest `key`; returns how many of those
-    /// accepted it. Throws `invalidRecord` if the validator rejects it.
+    /// accepted it (0 with an empty routing table: `republish()` spreads it later). Throws
+    /// `invalidRecord` if the validator rejects it.
     @discardableResult
     public func putValue(_ key: [UInt8], _ value: [UInt8]) async throws -> Int {
         try records.put(key: key, value: value)
-        let targets = try await closestPeers(key)
+        originated[key] = value
+        let targets = table.peers.isEmpty ? [] : try await closestPeers(key)
         let request = KademliaMessage(type: .putValue, key: key, record: KademliaRecord(key: key, value: value))
         return await send(request, to: targets)
     }
@@ -137,12 +139,14 @@ extension Kademlia {
     }
 
     /// Announces this node as a provider of `key` (a CID's multihash bytes) to the k peers
-    /// nearest it, and records it locally; returns how many peers were told.
+    /// nearest it, and records it locally; returns how many peers were told (0 with an empty
+    /// routing table: `republish()` announces it later).
     @discardableResult
     public func provideCount(_ key: [UInt8]) async throws -> Int {
         let me = host.peerID
         try providers.add(key: key, peer: me, addresses: addresses(of: me))
-        let targets = try await closestPeers(key)
+        provided.insert(key)
+        let targets = table.peers.isEmpty ? [] : try await closestPeers(key)
         let entry = KademliaPeer(peer: me, addresses: addresses(of: me), connection: .connected)
         return await send(KademliaMessage(type: .addProvider, key: key, providerPeers: [entry]), to: targets)
     }
@@ -180,5 +184,21 @@ extension Kademlia {
     /// Peers that announced `key`, at most `limit` (ProviderRouting).
     public func findProviders(_ key: [UInt8], limit: Int) async throws -> [PeerID] {
         try await findProviders(key, count: limit).map(\.0)
+    }
+
+    /// Puts our values and announces our provider records again, to the peers now nearest them.
+    ///
+    /// Spec: kad-dht "Content provider advertisement" (go republishes providers every 22 h, records
+    /// expire after 36–48 h). Call it periodically; returns how many peers took each kind.
+    @discardableResult
+    public func republish() async throws -> (values: Int, providers: Int) {
+        var values = 0
+        var announced = 0
+        for (key, value) in originated {
+            let targets = table.peers.isEmpty ? [] : try await closestPeers(key)
+            values += await send(KademliaMessage(type: .putValue, key: key, record: KademliaRecord(key: key, value: value)), to: targets)
+        }
+        for key in provided { announced += try await provideCount(key) }
+        return (values, announced)
     }
 }

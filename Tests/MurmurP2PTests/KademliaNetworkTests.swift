@@ -87,7 +87,7 @@ import Testing
         await Self.shutDown(nodes, listeners)
     }
 
-    /// A client-only node (no endpoint) queries but stays out of routing tables (identify does
+    /// A client-only node (its host did not register the protocol) queries but stays out of routing tables (identify does
     /// not list the kad protocol); `republish` reaches a server that joined after the put.
     @Test(.timeLimit(.minutes(1))) func clientsStayOutAndRepublishReachesLateJoiners() async throws {
         let (nodes, listeners) = try await Self.nodes(2, seed: 24)

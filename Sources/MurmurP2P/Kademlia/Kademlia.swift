@@ -4,9 +4,9 @@ import NIOConcurrencyHelpers
 /// A Kademlia DHT node (`/ipfs/kad/1.0.0`) on a `P2PHost`: peer routing, values, providers.
 ///
 /// Spec: libp2p/specs kad-dht/README.md (k = 20, α = 3, SHA-256 XOR distance), after
-/// Maymounkov & Mazières 2002. It serves the protocol on inbound streams when its `endpoint`
-/// is in the host's handlers (server mode, see `Kademlia.makeHost`), and adds every peer whose
-/// identify lists the kad protocol to its routing table when a connection comes up.
+/// Maymounkov & Mazières 2002. It serves the protocol on inbound streams when the host's
+/// configuration went through `Kademlia.register(in:)` (server mode; `makeHost` does it), and
+/// adds every peer whose identify lists the kad protocol to its routing table on connect.
 public actor Kademlia: ProviderRouting {
     /// The protocol id.
     public static let protocolID = "/ipfs/kad/1.0.0"
@@ -31,38 +31,21 @@ public actor Kademlia: ProviderRouting {
         public init() {}
     }
 
-    /// Serves `/ipfs/kad/1.0.0` for a `Kademlia` created after the host.
+    /// Adds the inbound `/ipfs/kad/1.0.0` handler to a host configuration (before the host exists).
     ///
-    /// Protocol handlers are fixed when a `P2PHost` is created, while a `Kademlia` needs its
-    /// host: put `endpoint.handler` in `P2PHost.Configuration.handlers[Kademlia.protocolID]`,
-    /// create the host, then `Kademlia(host:endpoint:)`. Without one the node is a client only.
-    public final class Endpoint: Sendable {
-        private struct Weak { weak var node: Kademlia? }
-        private let box = NIOLockedValueBox(Weak())
-
-        /// An endpoint not yet attached to a node (streams are reset until it is).
-        public init() {}
-
-        func attach(_ node: Kademlia) { box.withLockedValue { $0.node = node } }
-
-        /// The stream handler to register under `Kademlia.protocolID`.
-        public var handler: StreamHandler {
-            { [box] stream in
-                guard let node = box.withLockedValue({ $0.node }) else {
-                    await stream.reset()
-                    return
-                }
-                try await node.serve(stream)
-            }
-        }
+    /// A host's handlers are fixed at creation while a `Kademlia` needs its host, so the handler
+    /// finds the `Kademlia` later created on that host (the same pattern as `Gossipsub.register`).
+    /// A host without it makes a client-only DHT node: it queries, it does not answer.
+    public static func register(in configuration: inout P2PHost.Configuration) {
+        configuration.handlers[protocolID] = serveInbound
     }
 
     /// The host it runs on.
     public nonisolated let host: P2PHost
     /// Its knobs.
     public nonisolated let configuration: Configuration
-    /// Whether it answers kad requests (an endpoint is attached).
-    public nonisolated let isServer: Bool
+    /// Whether it answers kad requests (its host went through `register(in:)`).
+    public nonisolated var isServer: Bool { host.servedProtocols.contains(Self.protocolID) }
     var table: RoutingTable
     var records: RecordStore
     var providers: ProviderStore
@@ -71,15 +54,14 @@ public actor Kademlia: ProviderRouting {
     var provided: Set<[UInt8]> = []
     private let observer = NIOLockedValueBox<UInt64?>(nil)
 
-    /// A DHT node on `host`; pass the `endpoint` registered in the host's handlers to serve requests.
-    public init(host: P2PHost, configuration: Configuration = .init(), endpoint: Endpoint? = nil) {
+    /// A DHT node on `host` (a server if the host's configuration went through `register(in:)`).
+    public init(host: P2PHost, configuration: Configuration = .init()) {
         self.host = host
         self.configuration = configuration
-        isServer = endpoint != nil
         table = RoutingTable(local: host.peerID, bucketSize: configuration.k)
         records = RecordStore(validator: configuration.validator, maxValueSize: configuration.maxValueSize)
         providers = ProviderStore(validity: configuration.providerValidity)
-        endpoint?.attach(self)
+        Self.registry.withLockedValue { $0[ObjectIdentifier(host)] = Weak(node: self) }
         let token = host.observeConnections { [weak self] event in
             guard case .connected(let peer, let conn) = event, let self else { return }
             Task { await self.identifyAndAdd(peer, conn) }
@@ -89,6 +71,23 @@ public actor Kademlia: ProviderRouting {
 
     deinit {
         if let token = observer.withLockedValue({ $0 }) { host.removeConnectionObserver(token) }
+        let key = ObjectIdentifier(host)
+        Self.registry.withLockedValue { r in if r[key]?.node == nil { r[key] = nil } }
+    }
+
+    /// A weak reference to a node; only read and written under `registry`'s lock.
+    private struct Weak: @unchecked Sendable {
+        weak var node: Kademlia?
+    }
+    /// The node of each host, for the inbound handler.
+    private static let registry = NIOLockedValueBox<[ObjectIdentifier: Weak]>([:])
+
+    @Sendable private static func serveInbound(_ stream: P2PStream) async throws {
+        guard let node = registry.withLockedValue({ $0[ObjectIdentifier(stream.connection.host)]?.node }) else {
+            await stream.reset()
+            return
+        }
+        try await node.serve(stream)
     }
 
     /// A host serving the DHT (plus `hostConfiguration`'s handlers) and its DHT node.
@@ -96,9 +95,8 @@ public actor Kademlia: ProviderRouting {
         identity: Identity, hostConfiguration: P2PHost.Configuration = .init(), configuration: Configuration = .init()
     ) -> Kademlia {
         var hostConfiguration = hostConfiguration
-        let endpoint = Endpoint()
-        hostConfiguration.handlers[protocolID] = endpoint.handler
-        return Kademlia(host: P2PHost(identity: identity, configuration: hostConfiguration), configuration: configuration, endpoint: endpoint)
+        register(in: &hostConfiguration)
+        return Kademlia(host: P2PHost(identity: identity, configuration: hostConfiguration), configuration: configuration)
     }
 
     // MARK: routing table

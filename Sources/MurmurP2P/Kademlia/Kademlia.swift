@@ -75,8 +75,8 @@ public actor Kademlia: ProviderRouting {
         Self.registry.withLockedValue { r in if r[key]?.node == nil { r[key] = nil } }
     }
 
-    /// A weak reference to a node; only read and written under `registry`'s lock.
-    private struct Weak: @unchecked Sendable {
+    /// A weak reference to a node (the registry must not keep nodes alive).
+    private struct Weak: Sendable {
         weak var node: Kademlia?
     }
     /// The node of each host, for the inbound handler.

@@ -29,7 +29,7 @@ import Testing
     }
 
     /// n participant hosts with seeded inputs, and an aggregator that knows their addresses.
-    static func federation(_ n: Int, faults: [Int: Fault] = [:]) async throws -> (aggregator: P2PHost, peers: [PeerID], inputs: [[UInt32]]) {
+    static func federation(_ n: Int, faults: [Int: Fault] = [:], log: ErrorLog? = nil) async throws -> (aggregator: P2PHost, peers: [PeerID], inputs: [[UInt32]]) {
         let aggregator = P2PHost(identity: Identity())
         var rng = SeededRNG(seed: 11)
         let inputs = (0..<n).map { _ in (0..<dimension).map { _ in UInt32(rng.next() % (1 << 16)) } }
@@ -51,7 +51,8 @@ import Testing
                         try? await Task.sleep(for: .seconds(30))
                     default: break
                     }
-                }
+                },
+                onError: { _, e in log?.record(e) }
             ).handler
             let host = P2PHost(identity: identity, configuration: configuration)
             box.set(host)
@@ -112,6 +113,30 @@ import Testing
             _ = try await SecAggCoordinator(host: aggregator, stageDeadline: .seconds(30)).run(
                 round: 1, parameters: try Self.parameters(5), peers: peers, dimension: Self.dimension, graphSeed: 3)
         }
+    }
+
+    /// Garbage in place of a setup, and a valid setup naming another node's key: each stream is
+    /// reset with a typed error and the same nodes then complete a round.
+    @Test(.timeLimit(.minutes(1))) func malformedStreamsAreResetAndTheNodeKeepsServing() async throws {
+        let log = ErrorLog()
+        let (aggregator, peers, inputs) = try await Self.federation(4, log: log)
+        let p = try Self.parameters(4)
+        let garbage = try await aggregator.newStream(to: peers[0], [SecAggWire.protocolID])
+        try await garbage.write([0x04, 0xFF, 0xFF, 0xFF, 0xFF])
+        try await garbage.closeWrite()
+        await #expect(throws: P2PError.self) { _ = try await garbage.readToEnd(limit: 1024) }
+        // A setup that puts peer 1's key at index 0, sent to peer 0.
+        let keys = try [peers[1], peers[0], peers[2], peers[3]].map { try #require($0.publicKey) }
+        let config = try SecAggRoundConfig(round: 1, parameters: p, participants: keys, dimension: Self.dimension, graphSeed: 1)
+        let impostor = try await aggregator.newStream(to: peers[0], [SecAggWire.protocolID])
+        try await impostor.write(SecAggClientService.frame(SecAggWire.encode(SecAggSetup(config: config, graphSeed: 1, index: 0))))
+        await #expect(throws: P2PError.self) { _ = try await impostor.readToEnd(limit: 1024) }
+        let errors = log.all.compactMap { $0 as? SecAggWireError }
+        #expect(errors.count == 2 && errors.last == .notAParticipant(0))
+
+        let outcome = try await SecAggCoordinator(host: aggregator, stageDeadline: .seconds(30)).run(
+            round: 2, parameters: p, peers: peers, dimension: Self.dimension, graphSeed: 4)
+        #expect(outcome.result.sum == Self.sum(inputs, of: [0, 1, 2, 3], mask: p.quantizer.ringMask))
     }
 
     @Test func setupRoundTripsAndIsBounded() throws {

@@ -8,6 +8,11 @@ enum FLStreamIO {
     /// Rejects a declared length over the limit as soon as the prefix arrives, and bytes after
     /// the frame as soon as they arrive, so a peer cannot make us buffer more than one message.
     static func readMessage(_ stream: P2PStream, parameterCount: Int) async throws -> FLMessage {
+        try await readCountedMessage(stream, parameterCount: parameterCount).message
+    }
+
+    /// `readMessage`, also returning the frame's size in bytes.
+    static func readCountedMessage(_ stream: P2PStream, parameterCount: Int) async throws -> (message: FLMessage, bytes: Int) {
         let limit = FLWire.maxMessageLength(parameterCount: parameterCount)
         var buffer: [UInt8] = []
         var frameEnd: Int?
@@ -23,7 +28,7 @@ enum FLStreamIO {
             }
             if let end = frameEnd, buffer.count > end { throw FLWireError.trailingBytes(buffer.count - end) }
         }
-        return try FLWire.decodeFrame(buffer, parameterCount: parameterCount)
+        return (try FLWire.decodeFrame(buffer, parameterCount: parameterCount), buffer.count)
     }
 
     /// Writes `message` as one frame and half-closes.

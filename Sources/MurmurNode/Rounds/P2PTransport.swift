@@ -76,8 +76,8 @@ public struct P2PTransport: Transport {
             try await stream.write(frame)
             try await stream.closeWrite()
             traffic.add(sent: frame.count)
-            let answer = try await FLStreamIO.readMessage(stream, parameterCount: parameterCount)
-            traffic.add(received: FLWire.frame(answer).count)
+            let (answer, size) = try await FLStreamIO.readCountedMessage(stream, parameterCount: parameterCount)
+            traffic.add(received: size)
             return answer
         }
         switch outcome {

@@ -266,7 +266,10 @@ public struct Simulation: Sendable {
     /// Runs the same federation (strategy, settings, evaluation) over another transport — the
     /// network node passes libp2p streams to clients built by `makeClientApps()`, so a seeded
     /// networked run can be compared with the simulated one.
-    public func run(transport: any Transport, progress: (RoundRecord) -> Void = { _ in },
+    /// With `--secagg`, `secureAggregation` (when given) runs each round's SecAgg+ with the clients
+    /// instead of in memory.
+    public func run(transport: any Transport, secureAggregation: (any SecureRoundAggregation)? = nil,
+                    progress: (RoundRecord) -> Void = { _ in },
                     afterRound: (RoundRecord, [Float]) throws -> Void = { _, _ in }) async throws -> SimulationResult {
         let start = Date()
         let model = self.model
@@ -307,6 +310,12 @@ public struct Simulation: Sendable {
         }
         var runner = RoundRunner(transport: transport, settings: settings, evaluator: evaluator)
         runner.contributionScorer = contributionScorer()
+        if let secureAggregation {
+            guard config.secagg != nil, config.dp == nil, config.scoring == nil else {
+                throw FLError.invalidConfiguration("networked secure aggregation needs --secagg without --dp or contribution scoring")
+            }
+            runner.secureAggregation = secureAggregation
+        }
         var (parameters, history) = try await runner.run(
             strategy: &strategy, initial: initial, progress: { progress(withEpsilon($0)) },
             afterRound: { try afterRound(withEpsilon($0), $1) })

@@ -19,11 +19,15 @@ public struct FLClientService: Sendable {
     public let parameterCount: Int
     /// Peers allowed to send requests (nil = any authenticated peer).
     public let aggregators: Set<PeerID>?
+    /// Under secure aggregation: where fit deltas are kept (answers then carry an empty delta).
+    public let withheld: SecureUpdateStore?
     let onError: ErrorHandler?
 
     /// A service for `app` whose model has `parameterCount` parameters.
-    public init(app: any ClientApp, parameterCount: Int, aggregators: Set<PeerID>? = nil, onError: ErrorHandler? = nil) {
+    public init(app: any ClientApp, parameterCount: Int, aggregators: Set<PeerID>? = nil,
+                withheld: SecureUpdateStore? = nil, onError: ErrorHandler? = nil) {
         self.app = app
+        self.withheld = withheld
         self.parameterCount = parameterCount
         self.aggregators = aggregators
         self.onError = onError
@@ -44,7 +48,15 @@ public struct FLClientService: Sendable {
             let app = self.app
             switch request {
             case .fitInstruction(let instruction):
-                answer = await Self.offload { .fitResult(try app.fit(instruction)) }
+                let withheld = self.withheld
+                answer = await Self.offload {
+                    var result = try app.fit(instruction)
+                    if let withheld {
+                        withheld.put(round: instruction.round, delta: result.delta, seed: instruction.seed)
+                        result.delta = []
+                    }
+                    return .fitResult(result)
+                }
             case .evaluateInstruction(let instruction):
                 answer = await Self.offload { .evaluateResult(try app.evaluate(instruction)) }
             default:

@@ -12,7 +12,7 @@ enum FLStreamIO {
     }
 
     /// `readMessage`, also returning the frame's size in bytes.
-    static func readCountedMessage(_ stream: P2PStream, parameterCount: Int) async throws -> (message: FLMessage, bytes: Int) {
+    static func readCountedMessage(_ stream: P2PStream, parameterCount: Int, withheldDelta: Bool = false) async throws -> (message: FLMessage, bytes: Int) {
         let limit = FLWire.maxMessageLength(parameterCount: parameterCount)
         var buffer: [UInt8] = []
         var frameEnd: Int?
@@ -28,7 +28,7 @@ enum FLStreamIO {
             }
             if let end = frameEnd, buffer.count > end { throw FLWireError.trailingBytes(buffer.count - end) }
         }
-        return (try FLWire.decodeFrame(buffer, parameterCount: parameterCount), buffer.count)
+        return (try FLWire.decodeFrame(buffer, parameterCount: parameterCount, withheldDelta: withheldDelta), buffer.count)
     }
 
     /// Writes `message` as one frame and half-closes.

@@ -175,18 +175,19 @@ public enum FLWire {
     }
 
     /// Decodes one frame that must be all of `bytes` (length prefix included).
-    public static func decodeFrame(_ bytes: [UInt8], parameterCount: Int) throws -> FLMessage {
+    public static func decodeFrame(_ bytes: [UInt8], parameterCount: Int, withheldDelta: Bool = false) throws -> FLMessage {
         let limit = maxMessageLength(parameterCount: parameterCount)
         guard let (length, size) = try? Varint.decode(bytes[...]) else { throw FLWireError.truncated("no length prefix") }
         guard length <= UInt64(limit) else { throw FLWireError.frameTooLarge(length: length, limit: limit) }
         let end = size + Int(length)
         guard bytes.count >= end else { throw FLWireError.truncated("frame declares \(length) bytes, \(bytes.count - size) arrived") }
         guard bytes.count == end else { throw FLWireError.trailingBytes(bytes.count - end) }
-        return try decode(Array(bytes[size...]), parameterCount: parameterCount)
+        return try decode(Array(bytes[size...]), parameterCount: parameterCount, withheldDelta: withheldDelta)
     }
 
-    /// Decodes a message body; parameter vectors must have exactly `parameterCount` values.
-    public static func decode(_ body: [UInt8], parameterCount: Int) throws -> FLMessage {
+    /// Decodes a message body; parameter vectors must have exactly `parameterCount` values, except
+    /// a `FitResult`'s delta, which must be empty when `withheldDelta` (secure aggregation).
+    public static func decode(_ body: [UInt8], parameterCount: Int, withheldDelta: Bool = false) throws -> FLMessage {
         let f = try FieldReader.read(body)
         guard let v = f.varints[1] else { throw FLWireError.missingField("version (1)") }
         guard v == version else { throw FLWireError.unsupportedVersion(v) }
@@ -206,7 +207,7 @@ public enum FLWire {
                 plan: plan, seed: try f.varint(5, "seed")))
         case .fitResult:
             return .fitResult(FitResult(
-                client: try f.int(4, "client"), delta: try f.floats(6, "parameters", count: parameterCount),
+                client: try f.int(4, "client"), delta: try f.floats(6, "parameters", count: withheldDelta ? 0 : parameterCount),
                 sampleCount: try f.int(13, "sample_count"), trainLoss: Double(bitPattern: try f.fixed64(14, "train_loss"))))
         case .evaluateInstruction:
             return .evaluateInstruction(EvaluateInstruction(

@@ -20,12 +20,16 @@ public struct P2PTransport: Transport {
     public let parameterCount: Int
     /// How long one fit or evaluate may take, dial and local training included.
     public let deadline: Duration
+    /// Under secure aggregation clients answer fits with an empty delta (and keep the update).
+    public let withheldDeltas: Bool
     /// Bytes sent and received on `/murmur/fl/1` by this transport.
     public let traffic = FLTraffic()
     let logger = Logger(label: "murmur.node.fl")
 
     /// A transport reaching client `id` at `peers[id]` through `host`.
-    public init(host: P2PHost, peers: [ClientID: PeerID], parameterCount: Int, deadline: Duration = .seconds(120)) {
+    public init(host: P2PHost, peers: [ClientID: PeerID], parameterCount: Int, deadline: Duration = .seconds(120),
+                withheldDeltas: Bool = false) {
+        self.withheldDeltas = withheldDeltas
         self.host = host
         self.peers = peers
         self.parameterCount = parameterCount
@@ -66,6 +70,7 @@ public struct P2PTransport: Transport {
         let host = self.host
         let parameterCount = self.parameterCount
         let traffic = self.traffic
+        let withheld = withheldDeltas
         let frame = FLWire.frame(request)
         let outcome: DeadlineRace.Outcome<FLMessage> = await DeadlineRace.run(deadline: deadline) { (race: DeadlineRace.Race<FLMessage>) in
             let stream = try await host.newStream(to: peer, [FLWire.protocolID])
@@ -76,7 +81,7 @@ public struct P2PTransport: Transport {
             try await stream.write(frame)
             try await stream.closeWrite()
             traffic.add(sent: frame.count)
-            let (answer, size) = try await FLStreamIO.readCountedMessage(stream, parameterCount: parameterCount)
+            let (answer, size) = try await FLStreamIO.readCountedMessage(stream, parameterCount: parameterCount, withheldDelta: withheld)
             traffic.add(received: size)
             return answer
         }

@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "MurmurLedger", targets: ["MurmurLedger"]),
         .library(name: "MurmurP2P", targets: ["MurmurP2P"]),
         .library(name: "MurmurFuzz", targets: ["MurmurFuzz"]),
+        .library(name: "MurmurNode", targets: ["MurmurNode"]),
         .executable(name: "murmur", targets: ["murmur"]),
     ],
     dependencies: [
@@ -102,6 +103,16 @@ let package = Package(
             name: "MurmurFuzz",
             dependencies: ["MurmurP2P", "MurmurCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // `murmur node`: networked rounds over libp2p, the node's HTTP API, config and daemon (docs/node.md).
+        .target(
+            name: "MurmurNode",
+            dependencies: [
+                "MurmurFL", "MurmurP2P", "MurmurSecAgg", "MurmurML", "MurmurCore", "MurmurLog", "MurmurLogHTTP",
+                "MurmurLedger", "MurmurVerify",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "murmur",
             dependencies: [
@@ -149,6 +160,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "MurmurNodeTests", dependencies: ["MurmurNode", "MurmurTestSupport"]),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
         .testTarget(name: "MurmurCLITests", dependencies: ["murmur", "MurmurTestSupport"]),
     ],

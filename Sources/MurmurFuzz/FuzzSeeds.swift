@@ -44,6 +44,15 @@ enum FuzzSeeds {
                 [0x83] + header(2, 1, 0, 7) + header(3, 0, 0, 0),
                 [0x01] + header(0, 1, 3, 5) + [1, 2, 3, 4, 5] + header(1, 0, 3, 1 << 20) + header(0, 8, 3, 0),
             ]
+        case .kademlia:
+            var rng = SeededRNG(seed: 0xF0225)
+            let a = Identity(deterministic: &rng).peerID, b = Identity(deterministic: &rng).peerID
+            let addr = (try? Multiaddr("/ip4/127.0.0.1/tcp/4001"))?.bytes ?? []
+            let peers = [KademliaPeer(id: a.multihash.bytes, addrs: [addr]), KademliaPeer(id: b.multihash.bytes, addrs: [])]
+            let find = KademliaMessage(type: .findNode, key: a.multihash.bytes, closerPeers: peers)
+            let put = KademliaMessage(type: .putValue, key: Array("/murmur/x".utf8), record: KademliaRecord(key: Array("/murmur/x".utf8), value: [1, 2, 3]))
+            let prov = KademliaMessage(type: .addProvider, key: [0x12, 0x20] + [UInt8](repeating: 7, count: 32), providerPeers: peers)
+            return [find.encoded, put.encoded, prov.encoded, [0x00] + LengthPrefixedDecoder.frame(find.encoded)]
         case .protobuf:
             var rng = SeededRNG(seed: 0xF0224)
             let id = Identity(deterministic: &rng)

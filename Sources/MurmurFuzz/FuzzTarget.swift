@@ -10,7 +10,7 @@ import MurmurP2P
 /// drives them from `Fuzz/` (`scripts/fuzz`); the unit tests run them over seeds and random
 /// inputs so that the harnesses themselves are checked in CI.
 public enum FuzzTarget: String, CaseIterable, Sendable {
-    case varint, multistream, noise, yamux, protobuf
+    case varint, multistream, noise, yamux, protobuf, kademlia
 
     /// Runs the harness on one input.
     public func run(_ data: [UInt8]) {
@@ -20,6 +20,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .noise: Self.noise(data)
         case .yamux: Self.yamux(data)
         case .protobuf: Self.protobuf(data)
+        case .kademlia: Self.kademlia(data)
         }
     }
 
@@ -173,6 +174,18 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         }
         if let a = try? Multiaddr(bytes: data) {
             check((try? Multiaddr(a.description)) == a, "multiaddr binary → text → binary differs")
+        }
+    }
+
+    static func kademlia(_ data: [UInt8]) {
+        if let m = try? KademliaMessage(decoding: data) {
+            check((try? KademliaMessage(decoding: m.encoded)) == m, "Kademlia message does not round-trip")
+        }
+        guard let first = data.first else { return }
+        var decoder = LengthPrefixedDecoder(maxLength: 4 << 20)
+        for chunk in chunks(data.dropFirst(), seed: first) {
+            decoder.feed(chunk)
+            while let frame = try? decoder.next() { _ = try? KademliaMessage(decoding: frame) }
         }
     }
 }

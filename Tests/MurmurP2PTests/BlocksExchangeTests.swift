@@ -171,12 +171,12 @@ import Testing
         let data = Self.object(6_000_000, seed: 3)
         let shared = MemoryBlockStore()
         let stalling = FailingStore(shared, after: 3)
-        stalling.failure.withLockedValue { $0 = { try? await Task.sleep(for: .seconds(20)) } }
+        stalling.failure.withLockedValue { $0 = { try? await Task.sleep(for: .seconds(30)) } }
         let staller = try await Node.start(table, store: shared, serving: stalling)
         let root = try await staller.exchange.put(data)
         let good = try await Node.start(table)
         _ = try await good.exchange.put(data)
-        let client = try await Node.start(table, configure: { $0.requestTimeout = .seconds(2) })
+        let client = try await Node.start(table, configure: { $0.requestTimeout = .seconds(5) })
         defer { for n in [staller, good, client] { n.listener.close(promise: nil) } }
         let fetched = try await withDeadline(seconds: 60, "fetch") { try await client.exchange.fetch(root) }
         #expect(fetched == data)

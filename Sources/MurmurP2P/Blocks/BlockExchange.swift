@@ -202,6 +202,7 @@ public final class BlockExchange: Sendable {
             for _ in 0..<max(1, configuration.concurrency) {
                 group.addTask {
                     while let (peer, batch) = await session.assign(max: wants) {
+                        try Task.checkCancellation()
                         try await self.request(batch, of: cids, sizes: sizes, from: peer, session: session, progress: progress)
                     }
                 }

@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "MurmurVerify", targets: ["MurmurVerify"]),
         .library(name: "MurmurLedger", targets: ["MurmurLedger"]),
         .library(name: "MurmurP2P", targets: ["MurmurP2P"]),
+        .library(name: "MurmurNode", targets: ["MurmurNode"]),
         .executable(name: "murmur", targets: ["murmur"]),
     ],
     dependencies: [
@@ -31,6 +32,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         // Already pulled in by Hummingbird; named so tests and embedders can stop a server gracefully.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // The node's /metrics: swift-metrics API with a Prometheus text exporter (MurmurNode only).
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // TOML node configuration files (MurmurNode only).
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // C micro-kernels compiled per function for AVX2+FMA and chosen at run time
@@ -95,10 +101,25 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // The `murmur node` daemon: config, one SQLite file per node, HTTP API, metrics (docs/node.md).
+        .target(
+            name: "MurmurNode",
+            dependencies: [
+                "MurmurFL", "MurmurP2P", "MurmurSecAgg", "MurmurML", "MurmurCore", "MurmurLog", "MurmurLogHTTP", "MurmurLedger", "MurmurVerify",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                // Beyond the shared list: the node's own tables in node.sqlite, and graceful shutdown on signals.
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "murmur",
             dependencies: [
-                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify", "MurmurLog", "MurmurLedger", "MurmurP2P", "MurmurLogHTTP",
+                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify", "MurmurLog", "MurmurLedger", "MurmurP2P", "MurmurLogHTTP", "MurmurNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -143,6 +164,8 @@ let package = Package(
         ),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
         .testTarget(name: "MurmurCLITests", dependencies: ["murmur", "MurmurTestSupport"]),
+        // The node daemon in-process on loopback and as a `murmur node` process.
+        .testTarget(name: "MurmurNodeTests", dependencies: ["MurmurNode", "MurmurTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

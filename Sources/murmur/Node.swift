@@ -8,25 +8,29 @@ struct NodeCommand: AsyncParsableCommand {
         commandName: "node",
         abstract: "Run a Murmur node: libp2p peer, HTTP API (/v1/…), Prometheus /metrics, log and ledger in one SQLite file.",
         discussion: """
-            Settings come from --config FILE (TOML, or JSON when the name ends in .json) and every
-            one of them is also a flag; flags win. Relative paths in the file are relative to the file.
-            Example node.toml:
+            Settings come from --config FILE (TOML, or JSON when the name ends in .json) and every one of them is also a flag; flags win. Relative paths in the file are relative to the file. Example node.toml:
 
-              roles = ["client", "verifier"]       # client, aggregator, witness, verifier, log-operator
-              data_dir = "node1"                   # node.sqlite, identity.key, log.key, admin.token
-              listen = "/ip4/127.0.0.1/tcp/4001"   # libp2p; tcp/0 picks a port
-              bootstrap = []                       # ["/ip4/127.0.0.1/tcp/4002/p2p/12D3Koo…"]
-              http_port = 8080                     # 0 picks a port
-              models = ["run1"]                    # model folders served and used by /v1/infer
+              # roles: client, aggregator, witness, verifier, log-operator
+              roles = ["client", "verifier"]
+              # node.sqlite, identity.key, log.key, admin.token
+              data_dir = "node1"
+              # libp2p; tcp/0 picks a port
+              listen = "/ip4/127.0.0.1/tcp/4001"
+              # e.g. ["/ip4/127.0.0.1/tcp/4002/p2p/12D3KooW…"]
+              bootstrap = []
+              # 0 picks a port
+              http_port = 8080
+              # model folders served and used by /v1/infer
+              models = ["run1"]
 
             Then:
               murmur node --config node.toml
               curl -s http://127.0.0.1:8080/v1/status
-              curl -s -X POST -H "Authorization: Bearer $(cat node1/admin.token)" http://127.0.0.1:8080/v1/admin/shutdown
+              TOKEN=$(cat node1/admin.token)
+              curl -s -X POST -H "Authorization: Bearer $TOKEN" \\
+                   http://127.0.0.1:8080/v1/admin/shutdown
 
-            Prints its libp2p addresses, the HTTP URL and where the admin token is; logs one line per
-            event to stderr; stops cleanly (exit 0) on SIGINT, SIGTERM or POST /v1/admin/shutdown.
-            A restarted node keeps its identity, peer book, log and ledger. See docs/node.md.
+            Prints its libp2p addresses, the HTTP URL and where the admin token is; logs one line per event to stderr; stops cleanly (exit 0) on SIGINT, SIGTERM or POST /v1/admin/shutdown. A restarted node keeps its identity, peer book, log and ledger. See docs/node.md.
             """)
 
     @Option(help: "Configuration file (TOML or JSON). Without it, the defaults and the flags.")

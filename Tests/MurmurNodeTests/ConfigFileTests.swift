@@ -1,5 +1,6 @@
 import Foundation
 import MurmurCore
+import MurmurTestSupport
 import Testing
 @testable import MurmurNode
 
@@ -105,5 +106,17 @@ struct ConfigFileTests {
         defer { cleanup(d3) }
         #expect(throws: NodeError.configFile(source: f3, message: "the top level must be a table of settings")) { try ConfigFile.load(f3) }
         #expect(throws: NodeError.self) { try ConfigFile.load(dir + "/missing.toml") }
+    }
+
+    @Test("the example configuration in docs/node.md loads")
+    func docsExample() throws {
+        let doc = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/node.md"), encoding: .utf8)
+        let start = try #require(doc.range(of: "cat > node.toml <<'EOF'\n"))
+        let end = try #require(doc.range(of: "\nEOF\n", range: start.upperBound..<doc.endIndex))
+        let (dir, file) = write(String(doc[start.upperBound..<end.lowerBound]), name: "node.toml")
+        defer { cleanup(dir) }
+        _ = try writeTestModel(to: dir + "/run1")  // the example serves the model `murmur simulate --out run1` writes
+        let c = try ConfigFile.load(file)
+        #expect(c.roles == [.client, .verifier] && c.httpPort == 8080 && c.models == [dir + "/run1"] && c.dataDir == dir + "/node1")
     }
 }

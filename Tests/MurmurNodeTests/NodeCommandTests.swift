@@ -1,4 +1,5 @@
 import Foundation
+import MurmurNode
 import MurmurTestSupport
 import Testing
 
@@ -80,5 +81,15 @@ struct NodeCommandTests {
         for s in ["roles = [", "data_dir", "bootstrap", "curl -s http://127.0.0.1:8080/v1/status", "--config", "SIGTERM"] {
             #expect(r.stdout.contains(s), "missing \(s)")
         }
+        // The example in the help is a configuration that loads (its model folder aside).
+        let lines = r.stdout.components(separatedBy: "\n")
+        let from = try #require(lines.firstIndex { $0.contains("Example node.toml:") }) + 1
+        let to = try #require(lines[from...].firstIndex { $0.trimmingCharacters(in: .whitespaces) == "Then:" })
+        let example = lines[from..<to].map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.hasPrefix("models") }.joined(separator: "\n")
+        let dir = temporaryFolder("help")
+        defer { cleanup(dir) }
+        try example.write(toFile: dir + "/node.toml", atomically: true, encoding: .utf8)
+        let c = try ConfigFile.load(dir + "/node.toml")
+        #expect(c.roles == [.client, .verifier] && c.httpPort == 8080)
     }
 }

@@ -123,6 +123,8 @@ extension NodeAPI {
     }
 
     static func jsonString(_ s: String) -> String {
-        (try? String(decoding: JSONEncoder().encode(s), as: UTF8.self)) ?? "null"
+        let enc = JSONEncoder()
+        enc.outputFormatting = .withoutEscapingSlashes
+        return (try? String(decoding: enc.encode(s), as: UTF8.self)) ?? "null"
     }
 }

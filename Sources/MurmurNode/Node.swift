@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import MurmurCore
 import MurmurLog
+import MurmurLogHTTP
 import MurmurML
 import MurmurP2P
 import NIOCore
@@ -38,6 +39,10 @@ public struct NodeContext: Sendable {
     public let ledger: NodeLedger
     /// Prometheus metrics.
     public let metrics: NodeMetrics
+    /// The witness role's tlog-witness (served at `POST /add-checkpoint`), nil without the role.
+    public let witness: WitnessService?
+    /// The witness's cosigning verifier key (`name+hex+base64`), nil without the role.
+    public let witnessKey: String?
     /// One line per notable event.
     public let logger: Logger
 
@@ -105,9 +110,20 @@ public actor Node: Service {
         hostConfig.agentVersion = "murmur-node/0.1"
         for (proto, handler) in roundEngine?.protocolHandlers ?? [:] { hostConfig.handlers[proto] = handler }
         let host = P2PHost(identity: identity, configuration: hostConfig)
+        var witness: WitnessService?, witnessKey: String?
+        if config.has(.witness) {
+            do {
+                let name = "murmur.witness/\(identity.peerID.description.prefix(16))"
+                let dir = FileManager.default.fileExists(atPath: config.witnessPath + "/witness.vkey")
+                    ? WitnessDirectory(path: config.witnessPath) : try WitnessDirectory.create(path: config.witnessPath, name: name)
+                witness = try WitnessService(directory: dir, logs: config.witnessLogs.map { try VerifierKey($0) })
+                witnessKey = try dir.verifierKey().description
+            } catch { throw .identity("the witness in \(config.witnessPath): \(error)") }
+        }
         let metrics = NodeMetrics()
         metrics.update(peers: 0, roundsCompleted: try store.completedRounds(), logEntries: store.logSizeHint(), maxBodyBytes: config.maxBodyBytes)
-        context = NodeContext(config: config, identity: identity, host: host, store: store, ledger: ledger, metrics: metrics, logger: logger)
+        context = NodeContext(config: config, identity: identity, host: host, store: store, ledger: ledger, metrics: metrics,
+                              witness: witness, witnessKey: witnessKey, logger: logger)
         identityCreated = created
         importedModels = imported
         engine = roundEngine

@@ -72,6 +72,9 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "The node log's origin line (default murmur.node/<peer id prefix>).")
     var logOrigin: String?
 
+    @Option(name: .customLong("witness-log"), help: "With the witness role: a log verifier key (name+hex+base64) to cosign for (repeat). Replaces the file's list.")
+    var witnessLogs: [String] = []
+
     @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -100,6 +103,7 @@ struct NodeCommand: AsyncParsableCommand {
         if !models.isEmpty { c.models = models }
         if let maxBodyBytes { c.maxBodyBytes = maxBodyBytes }
         if let logOrigin { c.logOrigin = logOrigin }
+        if !witnessLogs.isEmpty { c.witnessLogs = witnessLogs }
         do { try c.validate(source: config.map { "\($0) with flags" } ?? "flags") } catch { throw ValidationError("\(error)") }
         return c
     }

@@ -40,7 +40,9 @@ struct OpenAPITests {
         let ops = try operations()
         let dir = temporaryFolder("openapi")
         defer { cleanup(dir) }
-        let node = try Node(config: testConfig(dir), logger: quietLogger)
+        var config = testConfig(dir)
+        config.roles.append(.witness)  // serves POST /add-checkpoint
+        let node = try Node(config: config, logger: quietLogger)
         let services = NodeAPI.Services(context: node.context, adminToken: node.adminToken, switchboard: ShutdownSwitch(), started: Date())
         let routes = try NodeAPI.routeList(services)
         #expect(Set(routes) == Set(ops.keys), "router only: \(Set(routes).subtracting(ops.keys)); spec only: \(Set(ops.keys).subtracting(routes))")
@@ -53,7 +55,9 @@ struct OpenAPITests {
         let dir = temporaryFolder("openapi-live")
         defer { cleanup(dir) }
         let cid = try writeTestModel(to: dir + "/model")
-        let node = try Node(config: testConfig(dir, models: [dir + "/model"]), logger: quietLogger)
+        var config = testConfig(dir, models: [dir + "/model"])
+        config.roles.append(.witness)
+        let node = try Node(config: config, logger: quietLogger)
         let token = node.adminToken
         let observed: [(String, Int)] = try await withRunningNode(node) { e in
             let u = e.http
@@ -77,6 +81,9 @@ struct OpenAPITests {
             try await hit("POST /v1/admin/peers", "POST", "v1/admin/peers", json: ["address": "x"])
             try await hit("POST /v1/admin/peers", "POST", "v1/admin/peers", json: ["address": "x"], token: "wrong-wrong-wrong-wrong")
             try await hit("POST /v1/admin/peers", "POST", "v1/admin/peers", json: ["address": "x"], token: token)
+            try await hit("POST /v1/admin/cosign", "POST", "v1/admin/cosign", json: ["witness": "ftp://x", "key": "k"], token: token)
+            try await hit("POST /v1/admin/cosign", "POST", "v1/admin/cosign", json: ["witness": "http://x"])
+            try await hit("POST /add-checkpoint", "POST", "add-checkpoint", body: Data("old 0\n\nnot a checkpoint\n".utf8))
             try await hit("GET /metrics", "GET", "metrics")
             try await hit("GET /checkpoint", "GET", "checkpoint")
             try await hit("GET /tile/{path}", "GET", "tile/0/x")

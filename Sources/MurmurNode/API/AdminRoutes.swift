@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MurmurLog
 import MurmurP2P
 
 /// `/v1/admin/*`: need `Authorization: Bearer <token>` (401 without credentials, 403 with a wrong token).
@@ -55,6 +56,33 @@ extension NodeAPI {
             return json(AddPeerAnswer(peerID: peer.description, address: addr.withoutPeer.description, connected: true))
         } catch {
             return NodeAPI.problem(.badGateway, "unreachable", "cannot connect to \(addr): \(error)")
+        }
+    }
+
+    struct CosignRequest: Decodable { var witness: String; var key: String }
+
+    /// Gets the node log's current checkpoint cosigned by a tlog-witness (`{"witness": URL, "key": verifier key}`)
+    /// and stores the cosignature, so `GET /checkpoint` carries it; 502 if the witness refuses or cannot be reached.
+    static func cosign(_ s: Services, _ req: Request) async -> Response {
+        if let denied = authorize(s, req) { return denied }
+        let body: CosignRequest
+        switch await self.body(req, limit: s.context.config.maxBodyBytes).flatMap({ decode(CosignRequest.self, from: $0) }) {
+        case .success(let b): body = b
+        case .failure(let f): return f.response
+        }
+        guard let url = URL(string: body.witness), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+            return problem(.badRequest, "invalid_field", "'witness' must be an http(s) URL such as http://127.0.0.1:8081")
+        }
+        let key: VerifierKey
+        do { key = try VerifierKey(body.key) } catch {
+            return NodeAPI.problem(.badRequest, "invalid_field", "'key' is not a verifier key (name+hex(id)+base64): \(error)")
+        }
+        do {
+            let note = try await s.context.ledger.cosign(witness: url, key: key)
+            s.context.logger.info("admin: checkpoint cosigned by \(key.name)")
+            return json(["checkpoint": note])
+        } catch {
+            return NodeAPI.problem(.badGateway, "witness_failed", "\(error)")
         }
     }
 

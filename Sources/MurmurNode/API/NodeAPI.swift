@@ -34,18 +34,19 @@ public enum NodeAPI {
         r.post("/v1/infer") { req, _ in await infer(s, req) }
         r.post("/v1/verify") { req, _ in await verify(s, req) }
         r.post("/v1/admin/peers") { req, _ in await addPeer(s, req) }
+        r.post("/v1/admin/cosign") { req, _ in await cosign(s, req) }
         r.post("/v1/admin/shutdown") { req, _ in await shutdown(s, req) }
         r.get("/metrics") { _, _ in await metrics(s) }
         return r
     }
 
-    /// The log's read API over the node log (no witness endpoint: witnessing is done over libp2p).
+    /// The log's read API over the node log, and with the witness role the tlog-witness `POST /add-checkpoint`.
     public static func logRouter(_ s: Services) throws(NodeError) -> Router<BasicRequestContext> {
         let reader: TileLog
         do { reader = try TileLog(storage: SQLiteLogStorage(path: s.context.store.path)) } catch {
             throw .storage("opening the node log for reading: \(error)")
         }
-        return LogRoutes.router(log: LogResources(log: reader), witness: nil)
+        return LogRoutes.router(log: LogResources(log: reader), witness: s.context.witness)
     }
 
     /// Every route as `METHOD /path/{param}` (OpenAPI path templates), node and log routes together.
@@ -81,7 +82,7 @@ public enum NodeAPI {
 
         func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
             let path = request.uri.path
-            let isLog = path == "/checkpoint" || path.hasPrefix("/tile/")
+            let isLog = path == "/checkpoint" || path == "/add-checkpoint" || path.hasPrefix("/tile/")
             do {
                 var response = try await (isLog ? log : node).respond(to: request, context: context)
                 if response.status == .notFound, context.endpointPath == nil || context.endpointPath == "NotFound" {
@@ -107,7 +108,7 @@ public enum NodeAPI {
 
         func route(_ context: BasicRequestContext, isLog: Bool, path: String) -> String {
             if let p = context.endpointPath, p != "NotFound" { return NodeAPI.openAPIPath(p) }
-            if isLog { return path == "/checkpoint" ? "/checkpoint" : "/tile/{path}" }
+            if isLog { return path.hasPrefix("/tile/") ? "/tile/{path}" : path }
             return "unmatched"
         }
     }

@@ -7,7 +7,7 @@ import MurmurML
 extension NodeAPI {
     struct Status: Encodable {
         var peerID: String, roles: [String], version: String, uptimeSeconds: Int, p2pAddresses: [String]
-        var peersConnected: Int, roundsCompleted: Int, log: LogInfo, ledgerDigest: String, models: Int
+        var peersConnected: Int, roundsCompleted: Int, log: LogInfo, ledgerDigest: String, models: Int, witnessKey: String?
         struct LogInfo: Encodable {
             var origin: String, size: UInt64, verifierKey: String
             enum CodingKeys: String, CodingKey { case origin, size, verifierKey = "verifier_key" }
@@ -15,6 +15,7 @@ extension NodeAPI {
         enum CodingKeys: String, CodingKey {
             case peerID = "peer_id", roles, version, uptimeSeconds = "uptime_seconds", p2pAddresses = "p2p_addresses"
             case peersConnected = "peers_connected", roundsCompleted = "rounds_completed", log, ledgerDigest = "ledger_digest", models
+            case witnessKey = "witness_key"
         }
     }
 
@@ -30,7 +31,7 @@ extension NodeAPI {
                 uptimeSeconds: Int(Date().timeIntervalSince(s.started)), p2pAddresses: c.host.addresses.map(\.description),
                 peersConnected: c.host.connectedPeers.count, roundsCompleted: try c.store.completedRounds(),
                 log: .init(origin: c.ledger.origin, size: snap.size, verifierKey: c.ledger.verifierKey),
-                ledgerDigest: snap.digest, models: try c.store.blocks(kind: "manifest").count))
+                ledgerDigest: snap.digest, models: try c.store.blocks(kind: "manifest").count, witnessKey: c.witnessKey))
         } catch { return internalError(error) }
     }
 

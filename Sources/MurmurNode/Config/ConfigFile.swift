@@ -83,6 +83,7 @@ public enum ConfigFile {
             case "models": c.models = try strings()
             case "max_body_bytes": c.maxBodyBytes = try integer()
             case "log_origin": c.logOrigin = try string()
+            case "witness_logs": c.witnessLogs = try strings()
             default:
                 let near = NodeConfig.keys.first { $0.replacingOccurrences(of: "_", with: "") == key.lowercased().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "") }
                 throw .config(source: source, key: key, message: "unknown setting" + (near.map { "; did you mean '\($0)'?" } ?? "; settings are \(NodeConfig.keys.joined(separator: ", "))"))

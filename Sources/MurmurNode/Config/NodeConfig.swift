@@ -1,4 +1,5 @@
 import Foundation
+import MurmurLog
 import MurmurP2P
 
 /// A job a node does; a node may combine several (issue 11: client, aggregator, witness, verifier, log operator).
@@ -48,6 +49,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var maxBodyBytes: Int = 1 << 20
     /// The node log's origin line; nil: `murmur.node/<first 16 chars of the peer id>`.
     public var logOrigin: String?
+    /// With the witness role: verifier keys (`name+hex+base64`) of the logs this node cosigns at `POST /add-checkpoint`.
+    public var witnessLogs: [String] = []
 
     /// The defaults: a client on loopback with free ports, data in `./murmur-node`.
     public init() {}
@@ -56,6 +59,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var identityPath: String { identityFile ?? dataDir + "/identity.key" }
     /// The node's SQLite file.
     public var databasePath: String { dataDir + "/node.sqlite" }
+    /// The witness role's key and state folder (c2sp.org/tlog-witness).
+    public var witnessPath: String { dataDir + "/witness" }
     /// Where a generated admin token is kept.
     public var adminTokenPath: String { dataDir + "/admin.token" }
 
@@ -98,6 +103,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             }
         }
         guard (1024...(64 << 20)).contains(maxBodyBytes) else { throw fail("max_body_bytes", "\(maxBodyBytes) is outside 1024…67108864") }
+        for k in witnessLogs {
+            do { _ = try VerifierKey(k) } catch { throw fail("witness_logs", "'\(k.prefix(60))' is not a log verifier key (name+hex(id)+base64, as in /v1/status log.verifier_key): \(error)") }
+        }
         if let o = logOrigin, o.isEmpty || o.contains(where: { $0.isNewline || $0 == "+" }) {
             throw fail("log_origin", "must be a non-empty line without '+' (a C2SP origin such as example.com/log)")
         }
@@ -106,12 +114,12 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     /// The file keys, in the order of the reference table in docs/node.md.
     public static let keys = [
         "roles", "data_dir", "listen", "bootstrap", "http_host", "http_port", "admin_token",
-        "identity_file", "data_folder", "models", "max_body_bytes", "log_origin",
+        "identity_file", "data_folder", "models", "max_body_bytes", "log_origin", "witness_logs",
     ]
 
     enum CodingKeys: String, CodingKey {
         case roles, dataDir = "data_dir", listen, bootstrap, httpHost = "http_host", httpPort = "http_port"
         case adminToken = "admin_token", identityFile = "identity_file", dataFolder = "data_folder", models
-        case maxBodyBytes = "max_body_bytes", logOrigin = "log_origin"
+        case maxBodyBytes = "max_body_bytes", logOrigin = "log_origin", witnessLogs = "witness_logs"
     }
 }

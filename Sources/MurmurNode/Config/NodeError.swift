@@ -9,6 +9,8 @@ public enum NodeError: Error, Equatable, Sendable, CustomStringConvertible {
     case storage(String)
     /// The identity or a signing key cannot be read or created.
     case identity(String)
+    /// A witness refused, could not be reached, or answered with a bad cosignature.
+    case witness(String)
     /// The P2P host or the HTTP server could not start.
     case startup(String)
 
@@ -19,6 +21,7 @@ public enum NodeError: Error, Equatable, Sendable, CustomStringConvertible {
         case .configFile(let source, let message): "\(source): \(message)"
         case .storage(let m): "storage: \(m)"
         case .identity(let m): "identity: \(m)"
+        case .witness(let m): "witness: \(m)"
         case .startup(let m): "startup: \(m)"
         }
     }

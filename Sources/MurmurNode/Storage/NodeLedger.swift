@@ -3,6 +3,7 @@ import GRDB
 import MurmurCore
 import MurmurLedger
 import MurmurLog
+import MurmurLogHTTP
 
 /// What `GET /v1/ledger/state` answers: the replayed state, its digest, the log size and the latest checkpoint.
 /// Why: a client compares `digest` with another node's, or with `murmur ledger verify`, to detect divergence.
@@ -95,6 +96,39 @@ public actor NodeLedger {
         var s = try Self.snapshot(of: ledger, size: log.size)
         do { s.checkpoint = try log.latestCheckpoint() } catch { throw .storage("reading the checkpoint: \(error)") }
         return s
+    }
+
+    /// Gets the current checkpoint cosigned by the tlog-witness at `url` (c2sp.org/tlog-witness), checks the
+    /// cosignature against `key` and stores it with the checkpoint; returns the cosigned note.
+    /// Why: the log operator collects witness cosignatures so clients can trust a checkpoint (issue 11, item 2).
+    public func cosign(witness url: URL, key: VerifierKey) async throws(NodeError) -> String {
+        let size = log.size
+        let note: Note
+        do { note = try log.checkpoint(signer: signer) } catch { throw .storage("signing the checkpoint: \(error)") }
+        let client = WitnessClient(url: url)
+        var old: UInt64 = 0
+        for _ in 0..<2 {
+            let proof: [LogHash]
+            do { proof = old == 0 ? [] : try log.consistencyProof(from: old, to: size) } catch { throw .storage("consistency proof from \(old): \(error)") }
+            let answer: WitnessClient.Answer
+            do { answer = try await client.submit(note: note, oldSize: old, proof: proof) } catch { throw .witness("witness \(url): \(error)") }
+            switch answer {
+            case .cosigned(let lines):
+                do {
+                    let cosigned = try log.addCosignatures(lines, size: size, witnesses: [key])
+                    guard cosigned.signatures.contains(where: { $0.name == key.name && $0.keyID == key.keyID }) else {
+                        throw NodeError.witness("the witness answered, but not with a cosignature by \(key.name)")
+                    }
+                    return cosigned.serialized
+                } catch let e as NodeError { throw e } catch { throw .witness("the cosignature by \(key.name) does not verify: \(error)") }
+            case .conflict(let known):
+                guard known <= size else { throw .witness("witness \(url) has cosigned size \(known), beyond this log's \(size): a split view?") }
+                old = known
+            case .refused(let status, let message):
+                throw .witness("witness \(url) refused (\(status)): \(message)")
+            }
+        }
+        throw .witness("witness \(url): its size changed twice while submitting")
     }
 
     static func snapshot(of ledger: Ledger, size: UInt64) throws(NodeError) -> LedgerSnapshot {

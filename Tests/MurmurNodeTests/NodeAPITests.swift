@@ -1,6 +1,8 @@
 import Foundation
 import MurmurCore
 import MurmurLedger
+import MurmurLog
+import MurmurLogHTTP
 import Testing
 @testable import MurmurNode
 
@@ -59,6 +61,12 @@ struct NodeAPITests {
             #expect(try await http("GET", base.appending(path: "tile/0/000.p/1")).status == 200)
             #expect(try await http("GET", base.appending(path: "tile/entries/000.p/1")).status == 200)
             #expect(try await http("GET", base.appending(path: "tile/0/x")).status == 400)
+            // A tlog-tiles client pointed at the node verifies the ledger entry's inclusion under the signed checkpoint.
+            let client = try TileClient(baseURL: base, logKey: VerifierKey(node.context.ledger.verifierKey))
+            let (_, checkpoint) = try await client.checkpoint()
+            let entry = try await client.entry(at: 0, checkpoint: checkpoint)
+            #expect(try await client.verifyInclusion(index: 0, entry: entry).size == 1)
+            #expect(String(decoding: entry, as: UTF8.self).hasPrefix(LedgerEntry.format + " 0 "))
 
             let missing = try await http("GET", base.appending(path: "v1/nothing"))
             #expect(missing.status == 404 && (missing.object["error"] as? [String: Any])?["code"] as? String == "not_found")
@@ -67,7 +75,7 @@ struct NodeAPITests {
             #expect(metrics.status == 200)
             #expect(metrics.text.contains("murmur_http_requests_total{route=\"/v1/status\",method=\"GET\",status=\"200\"} 1"), "\(metrics.text)")
             #expect(metrics.text.contains("murmur_http_requests_total{route=\"/v1/models/{cid}\",method=\"GET\",status=\"404\"} 1"))
-            #expect(metrics.text.contains("murmur_http_requests_total{route=\"/checkpoint\",method=\"GET\",status=\"200\"} 1"))
+            #expect(metrics.text.contains("murmur_http_requests_total{route=\"/checkpoint\",method=\"GET\",status=\"200\"} 3"))  // the test and the tile client
             #expect(metrics.text.contains("murmur_rounds_completed 1"))
             #expect(metrics.text.contains("murmur_log_entries 1"))
             #expect(metrics.text.contains("murmur_peers_connected 0"))

@@ -229,8 +229,12 @@ public actor Node: Service {
             ctx.logger.info("peer connected \(peer) (\(conn.isDialer ? "dialed" : "inbound"))")
             // Inbound connections come from an ephemeral port, so only dialed addresses go into the book.
             let addrs = conn.isDialer ? (conn.remoteAddress.map { [$0.withoutPeer.description] } ?? []) : []
-            do { try ctx.store.rememberPeer(peer.description, addresses: addrs, source: conn.isDialer ? "dialed" : "inbound") } catch {
-                ctx.logger.warning("peer book: \(error)")
+            let source = conn.isDialer ? "dialed" : "inbound"
+            // Off the event loop: the peer book write waits for an fsync.
+            Task {
+                do { try ctx.store.rememberPeer(peer.description, addresses: addrs, source: source) } catch {
+                    ctx.logger.warning("peer book: \(error)")
+                }
             }
         case .disconnected(let peer, _, let remaining):
             if remaining == 0 { ctx.logger.info("peer disconnected \(peer)") }

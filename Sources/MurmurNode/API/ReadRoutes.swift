@@ -72,7 +72,7 @@ extension NodeAPI {
         do {
             var out = [ModelSummary]()
             for b in try s.context.store.blocks(kind: "manifest") {
-                guard let m = try s.context.store.model(b.cid)?.manifest else { continue }
+                guard let m = try s.context.store.manifest(b.cid) else { continue }
                 out.append(ModelSummary(cid: b.cid, parameterCount: m.parameterCount, inputShape: m.config.inputShape,
                                         classCount: m.config.classCount, weights: m.weights.description))
             }

@@ -49,14 +49,17 @@ extension NodeStore {
         return cid
     }
 
-    /// The model whose manifest has CID `cid`, with its weights, or nil if either block is missing.
-    public func model(_ cid: String) throws(NodeError) -> (manifest: ModelManifest, weights: [UInt8])? {
+    /// The manifest with CID `cid`, or nil if the node does not hold it.
+    public func manifest(_ cid: String) throws(NodeError) -> ModelManifest? {
         guard let m = try block(cid) else { return nil }
-        let manifest: ModelManifest
-        do { manifest = try JSONDecoder().decode(ModelManifest.self, from: Data(m)) } catch {
+        do { return try JSONDecoder().decode(ModelManifest.self, from: Data(m)) } catch {
             throw .storage("block \(cid) is not a model manifest: \(error)")
         }
-        guard let w = try block(manifest.weights.description) else { return nil }
+    }
+
+    /// The model whose manifest has CID `cid`, with its weights, or nil if either block is missing.
+    public func model(_ cid: String) throws(NodeError) -> (manifest: ModelManifest, weights: [UInt8])? {
+        guard let manifest = try manifest(cid), let w = try block(manifest.weights.description) else { return nil }
         return (manifest, w)
     }
 }

@@ -21,8 +21,8 @@ final class PipeText: @unchecked Sendable {
 /// `murmur node` as a process: starts, answers HTTP, stops with exit 0 on SIGTERM; bad config exits 64.
 @Suite("murmur node", .timeLimit(.minutes(2)))
 struct NodeCommandTests {
-    @Test("murmur node serves HTTP and exits 0 within seconds of SIGTERM")
-    func sigterm() async throws {
+    @Test("murmur node serves HTTP and exits 0 within seconds of SIGTERM, SIGINT or the admin shutdown", arguments: ["SIGTERM", "SIGINT", "admin"])
+    func stops(how: String) async throws {
         let dir = temporaryFolder("cli")
         defer { cleanup(dir) }
         let config = dir + "/node.toml"
@@ -52,9 +52,15 @@ struct NodeCommandTests {
         #expect(status.object["roles"] as? [String] == ["verifier"])  // the flag replaced the file's roles
         #expect(FileManager.default.fileExists(atPath: dir + "/data/node.sqlite"))
 
-        p.terminate()  // SIGTERM
+        switch how {
+        case "SIGTERM": p.terminate()
+        case "SIGINT": p.interrupt()
+        default:
+            let token = try String(contentsOfFile: dir + "/data/admin.token", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(try await http("POST", url.appending(path: "v1/admin/shutdown"), token: token).status == 202)
+        }
         let exited = await eventually(seconds: 10) { !p.isRunning }
-        #expect(exited, "still running 10 s after SIGTERM; stderr: \(stderr.text)")
+        #expect(exited, "still running 10 s after \(how); stderr: \(stderr.text)")
         p.waitUntilExit()
         #expect(p.terminationReason == .exit && p.terminationStatus == 0, "stderr: \(stderr.text)")
         #expect(stderr.text.contains("http api at"))

@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "MurmurVerify", targets: ["MurmurVerify"]),
         .library(name: "MurmurLedger", targets: ["MurmurLedger"]),
         .library(name: "MurmurP2P", targets: ["MurmurP2P"]),
+        .library(name: "MurmurFuzz", targets: ["MurmurFuzz"]),
         .library(name: "MurmurNode", targets: ["MurmurNode"]),
         .executable(name: "murmur", targets: ["murmur"]),
     ],
@@ -101,17 +102,25 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        // The `murmur node` daemon: config, one SQLite file per node, HTTP API, metrics (docs/node.md).
+        // The P2P wire decoders as fuzz harnesses: libFuzzer drives them from Fuzz/ (scripts/fuzz),
+        // the unit tests run them over seeds and random inputs.
+        .target(
+            name: "MurmurFuzz",
+            dependencies: ["MurmurP2P", "MurmurCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // `murmur node`: networked rounds over libp2p, the node's HTTP API, config and daemon (docs/node.md).
         .target(
             name: "MurmurNode",
             dependencies: [
-                "MurmurFL", "MurmurP2P", "MurmurSecAgg", "MurmurML", "MurmurCore", "MurmurLog", "MurmurLogHTTP", "MurmurLedger", "MurmurVerify",
+                "MurmurFL", "MurmurP2P", "MurmurSecAgg", "MurmurML", "MurmurCore", "MurmurLog", "MurmurLogHTTP",
+                "MurmurLedger", "MurmurVerify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                // The daemon (Config/, Storage/, API/, Metrics/): /metrics, TOML config, the node's own
+                // tables in node.sqlite, graceful shutdown on signals.
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
-                // Beyond the shared list: the node's own tables in node.sqlite, and graceful shutdown on signals.
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -119,7 +128,8 @@ let package = Package(
         .executableTarget(
             name: "murmur",
             dependencies: [
-                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify", "MurmurLog", "MurmurLedger", "MurmurP2P", "MurmurLogHTTP", "MurmurNode",
+                "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify", "MurmurLog", "MurmurLedger", "MurmurP2P", "MurmurLogHTTP",
+                "CMurmurKernels", "MurmurNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -155,17 +165,16 @@ let package = Package(
         .testTarget(
             name: "MurmurP2PTests",
             dependencies: [
-                "MurmurP2P", "MurmurCore", "MurmurTestSupport", "murmur",
+                "MurmurP2P", "MurmurCore", "MurmurTestSupport", "murmur", "MurmurFuzz",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "MurmurNodeTests", dependencies: ["MurmurNode", "MurmurTestSupport"]),
         // Runs the built `murmur` binary: exit codes, error messages, --json output, files written.
         .testTarget(name: "MurmurCLITests", dependencies: ["murmur", "MurmurTestSupport"]),
-        // The node daemon in-process on loopback and as a `murmur node` process.
-        .testTarget(name: "MurmurNodeTests", dependencies: ["MurmurNode", "MurmurTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -76,6 +76,9 @@ public struct RoundRunner: Sendable {
     public let evaluator: (@Sendable ([Float]) throws -> Evaluation)?
     /// Scores each client's contribution after the round's aggregation (nil = off).
     public var contributionScorer: (any ContributionScorer)? = nil
+    /// Aggregates each round as a protocol with the clients (networked SecAgg+), who then send
+    /// no delta with their fit results; nil = the strategy aggregates the deltas it receives.
+    public var secureAggregation: (any SecureRoundAggregation)? = nil
     let logger = Logger(label: "murmur.fl")
 
     public init(transport: any Transport, settings: RoundSettings, evaluator: (@Sendable ([Float]) throws -> Evaluation)?) {
@@ -109,7 +112,14 @@ public struct RoundRunner: Sendable {
                 throw FLError.tooFewResults(round: round, got: outcome.results.count, needed: needed)
             }
             let before = contributionScorer == nil ? nil : (global: global, strategy: strategy)
-            let anomalies = try strategy.aggregateScored(global: &global, results: outcome.results, round: round)
+            let anomalies: [ClientAnomaly]?
+            if let secure = secureAggregation {
+                let mean = try await secure.meanUpdate(round: round, results: outcome.results)
+                strategy.applyServerUpdate(mean, to: &global, round: round)
+                anomalies = nil
+            } else {
+                anomalies = try strategy.aggregateScored(global: &global, results: outcome.results, round: round)
+            }
 
             let samples = outcome.results.reduce(0) { $0 + $1.sampleCount }
             let trainLoss = outcome.results.reduce(0.0) { $0 + $1.trainLoss * Double($1.sampleCount) } / Double(max(samples, 1))
@@ -153,6 +163,8 @@ public struct RoundRunner: Sendable {
     /// sum, does not depend on which client finished first).
     func fitAll(_ instruction: FitInstruction, clients: [ClientID]) async throws -> FitOutcome {
         let transport = self.transport
+        // Under secure aggregation a client keeps its update and answers with an empty delta.
+        let expectedDelta = secureAggregation == nil ? instruction.parameters.count : 0
         var outcome = FitOutcome(results: [])
         try await withThrowingTaskGroup(of: Result<FitResult, FLError>.self) { group in
             var next = 0
@@ -162,8 +174,8 @@ public struct RoundRunner: Sendable {
                 group.addTask {
                     do {
                         let r = try await transport.fit(instruction, client: client)
-                        guard r.delta.count == instruction.parameters.count else {
-                            return .failure(.malformedUpdate(client: client, reason: "delta has \(r.delta.count) values, expected \(instruction.parameters.count)"))
+                        guard r.delta.count == expectedDelta else {
+                            return .failure(.malformedUpdate(client: client, reason: "delta has \(r.delta.count) values, expected \(expectedDelta)"))
                         }
                         return .success(r)
                     } catch let e as FLError {

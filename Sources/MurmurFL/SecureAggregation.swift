@@ -56,7 +56,8 @@ public struct SecureAggregation: WrappingStrategy {
     /// The SecAgg+ parameters for n clients: derived from the dropout and corruption rates
     /// (Bell et al. bounds, docs/secagg.md); when no sparse graph qualifies at this n, the
     /// complete graph with a majority threshold. `inputBits` defaults to the settings' q.
-    func parameters(n: Int, inputBits: Int? = nil) throws -> SecAggParameters {
+    /// Public so a networked round (MurmurNode) uses the simulation's parameters.
+    public func parameters(n: Int, inputBits: Int? = nil) throws -> SecAggParameters {
         let bits = inputBits ?? settings.inputBits
         if let p = try? SecAggParameters.derive(
             clientCount: n, dropoutRate: settings.stageDropout, corruptionRate: settings.corruptionRate,
@@ -64,7 +65,8 @@ public struct SecureAggregation: WrappingStrategy {
             return p
         }
         let q = try Quantizer(clip: settings.clipNorm, inputBits: bits, clientCount: n)
-        return try SecAggParameters(clientCount: n, degree: n - 1, threshold: n / 2 + 1, quantizer: q)
+        // A majority of each client's n − 1 neighbours (k/2 < t ≤ k; t = 1 for a pair).
+        return try SecAggParameters(clientCount: n, degree: n - 1, threshold: min(n / 2 + 1, n - 1), quantizer: q)
     }
 
     /// The simulated clients' Ed25519 identities (seeded by client id).

@@ -251,11 +251,27 @@ public struct Simulation: Sendable {
     /// the round's record and the new global parameters (a ledger records the model version there).
     public func run(progress: (RoundRecord) -> Void = { _ in },
                     afterRound: (RoundRecord, [Float]) throws -> Void = { _, _ in }) async throws -> SimulationResult {
-        let start = Date()
+        try await run(transport: makeTransport(), progress: progress, afterRound: afterRound)
+    }
+
+    /// The simulation's transport: `makeClientApps()` in memory, with the configured dropout and
+    /// stragglers.
+    public func makeTransport() -> InMemoryTransport {
         let clients = makeClientApps()
-        let transport = InMemoryTransport(
+        return InMemoryTransport(
             clients: clients, ids: Array(clients.indices),
             conditions: NetworkConditions(dropout: config.dropout, straggler: config.stragglers), seed: config.seed)
+    }
+
+    /// Runs the same federation (strategy, settings, evaluation) over another transport — the
+    /// network node passes libp2p streams to clients built by `makeClientApps()`, so a seeded
+    /// networked run can be compared with the simulated one.
+    /// With `--secagg`, `secureAggregation` (when given) runs each round's SecAgg+ with the clients
+    /// instead of in memory.
+    public func run(transport: any Transport, secureAggregation: (any SecureRoundAggregation)? = nil,
+                    progress: (RoundRecord) -> Void = { _ in },
+                    afterRound: (RoundRecord, [Float]) throws -> Void = { _, _ in }) async throws -> SimulationResult {
+        let start = Date()
         let model = self.model
         let test = self.test
         let evaluator: @Sendable ([Float]) throws -> Evaluation = { p in
@@ -294,6 +310,12 @@ public struct Simulation: Sendable {
         }
         var runner = RoundRunner(transport: transport, settings: settings, evaluator: evaluator)
         runner.contributionScorer = contributionScorer()
+        if let secureAggregation {
+            guard config.secagg != nil, config.dp == nil, config.scoring == nil else {
+                throw FLError.invalidConfiguration("networked secure aggregation needs --secagg without --dp or contribution scoring")
+            }
+            runner.secureAggregation = secureAggregation
+        }
         var (parameters, history) = try await runner.run(
             strategy: &strategy, initial: initial, progress: { progress(withEpsilon($0)) },
             afterRound: { try afterRound(withEpsilon($0), $1) })

@@ -47,7 +47,7 @@ public struct NodeContext: Sendable {
     public let logger: Logger
 
     /// Stores a round's progress, updates the rounds gauge and logs it.
-    public func recordRound(_ record: RoundRecord) throws(NodeError) {
+    public func recordRound(_ record: RoundSummary) throws(NodeError) {
         try store.recordRound(record)
         metrics.update(roundsCompleted: try store.completedRounds())
         logger.info("round \(record.round) \(record.status.rawValue)\(record.model.map { " model \($0)" } ?? "") participants \(record.participants)")

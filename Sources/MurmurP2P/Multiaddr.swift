@@ -45,7 +45,7 @@ public struct Multiaddr: Hashable, Sendable, CustomStringConvertible {
             case "ip4": out.append(.ip4(try Self.parseIPv4(value)))
             case "ip6": out.append(.ip6(try Self.parseIPv6(value)))
             case "dns", "dns4", "dns6":
-                guard !value.isEmpty else { throw P2PError.invalidMultiaddr("empty DNS name in '\(text)'") }
+                guard !value.isEmpty, value.utf8.count <= 255 else { throw P2PError.invalidMultiaddr("DNS name in '\(text)' must be 1…255 bytes") }
                 out.append(name == "dns" ? .dns(value) : name == "dns4" ? .dns4(value) : .dns6(value))
             case "tcp":
                 guard let port = UInt16(value) else { throw P2PError.invalidMultiaddr("TCP port '\(value)' is not in 0…65535") }
@@ -78,6 +78,7 @@ public struct Multiaddr: Hashable, Sendable, CustomStringConvertible {
             guard n <= UInt64(bytes.count - i) else { throw P2PError.invalidMultiaddr("value length runs past the end") }
             return try take(Int(n))
         }
+        guard !bytes.isEmpty else { throw P2PError.invalidMultiaddr("empty binary multiaddr") }
         while i < bytes.count {
             let code = try varint()
             switch code {
@@ -87,7 +88,11 @@ public struct Multiaddr: Hashable, Sendable, CustomStringConvertible {
                 let p = try take(2)
                 out.append(.tcp(UInt16(p[0]) << 8 | UInt16(p[1])))
             case 53, 54, 55:
-                let name = String(decoding: try lengthPrefixed(), as: UTF8.self)
+                let raw = try lengthPrefixed()
+                // A name must survive the text form: valid UTF-8, not empty, no '/', ≤ 255 bytes.
+                guard let name = String(validating: raw, as: UTF8.self), !name.isEmpty, raw.count <= 255, !raw.contains(0x2F) else {
+                    throw P2PError.invalidMultiaddr("a DNS name must be 1…255 bytes of UTF-8 without '/'")
+                }
                 out.append(code == 53 ? .dns(name) : code == 54 ? .dns4(name) : .dns6(name))
             case 421: out.append(.p2p(try PeerID(multihashBytes: try lengthPrefixed())))
             default: throw P2PError.invalidMultiaddr("unsupported protocol code \(code)")

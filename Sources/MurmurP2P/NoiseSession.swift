@@ -85,7 +85,7 @@ public struct NoiseSession: Sendable {
 
     /// Consumes bytes from the socket.
     public mutating func receive(_ bytes: [UInt8]) throws -> Output {
-        buffer += bytes
+        if buffer.isEmpty { buffer = bytes } else { buffer += bytes }  // the common case shares, not copies
         var out = Output()
         var offset = 0
         defer { buffer.removeFirst(offset) }

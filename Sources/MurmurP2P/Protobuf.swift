@@ -102,7 +102,10 @@ public struct KeyProtobuf: Equatable, Sendable {
         var data: [UInt8]?
         for f in try decodeProtobufFields(bytes) {
             switch f {
-            case .varint(1, let v): type = Int(truncatingIfNeeded: v)
+            case .varint(1, let v):
+                // KeyType is an enum of 4 values; anything else (e.g. a 10-byte "−1") is malformed.
+                guard v <= 3 else { throw P2PError.invalidProtobuf("unknown libp2p key type \(v)") }
+                type = Int(v)
             case .bytes(2, let b): data = b
             default: continue
             }
@@ -114,7 +117,7 @@ public struct KeyProtobuf: Equatable, Sendable {
     /// The deterministic encoding.
     public var encoded: [UInt8] {
         var w = ProtobufWriter()
-        w.varint(1, UInt64(type))
+        w.varint(1, UInt64(truncatingIfNeeded: type))  // protobuf's int32 encoding, sign-extended
         w.bytes(2, data)
         return w.bytes
     }

@@ -111,11 +111,18 @@ public struct YamuxSession: Sendable {
 
     /// Queues `data` on stream `id` and frames as much as the window allows.
     public mutating func write(_ id: UInt32, _ data: [UInt8]) throws -> [UInt8] {
-        guard var s = streams[id] else { throw P2PError.closed("stream \(id) is not open") }
-        guard !s.localClosed, !s.finPending else { throw P2PError.closed("stream \(id) was closed for writing") }
-        s.queue += data
-        s.queuedTotal += UInt64(data.count)
-        streams[id] = s
+        guard let i = streams.index(forKey: id) else { throw P2PError.closed("stream \(id) is not open") }
+        guard !streams.values[i].localClosed, !streams.values[i].finPending else {
+            throw P2PError.closed("stream \(id) was closed for writing")
+        }
+        // In place (`values[i]`): copying the Stream out would make this append copy the whole queue.
+        if streams.values[i].queuedCount == 0 {
+            streams.values[i].queue = data
+            streams.values[i].queueHead = 0
+        } else {
+            streams.values[i].queue += data
+        }
+        streams.values[i].queuedTotal += UInt64(data.count)
         return flush(id)
     }
 
@@ -162,6 +169,7 @@ public struct YamuxSession: Sendable {
     /// Frames up to about `budget` bytes of queued data, one frame per stream in turn.
     public mutating func drain(budget: Int) -> (send: [UInt8], events: [Event]) {
         var out: [UInt8] = []
+        out.reserveCapacity(budget + configuration.maxFrameData + 2 * YamuxHeader.size)
         var events: [Event] = []
         var progress = true
         while out.count < budget && progress {
@@ -170,9 +178,9 @@ public struct YamuxSession: Sendable {
             guard !ready.isEmpty else { break }
             let start = ready.firstIndex { $0 > lastDrained } ?? 0
             for id in ready[start...] + ready[..<start] where out.count < budget {
-                let frame = flush(id, maxBytes: configuration.maxFrameData, force: true)
-                if !frame.isEmpty { progress = true }
-                out += frame
+                let before = out.count
+                flush(id, maxBytes: configuration.maxFrameData, force: true, into: &out)
+                if out.count > before { progress = true }
                 events += reapIfDone(id)
                 lastDrained = id
             }
@@ -182,11 +190,22 @@ public struct YamuxSession: Sendable {
 
     /// Frames queued data of `id` within its send window (at most `maxBytes`), then a pending FIN.
     private mutating func flush(_ id: UInt32, maxBytes: Int = .max, force: Bool = false) -> [UInt8] {
-        guard var s = streams[id], force || !configuration.drainExplicitly else { return [] }
         var out: [UInt8] = []
+        flush(id, maxBytes: maxBytes, force: force, into: &out)
+        return out
+    }
+
+    /// `flush`, appending the frames to `out`; the stream is mutated in place (`values[i]`) so
+    /// that neither framing nor compaction copies its whole queue.
+    private mutating func flush(_ id: UInt32, maxBytes: Int, force: Bool, into out: inout [UInt8]) {
+        guard let i = streams.index(forKey: id), force || !configuration.drainExplicitly else { return }
+        Self.frame(&streams.values[i], id: id, maxBytes: maxBytes, maxFrameData: configuration.maxFrameData, into: &out)
+    }
+
+    private static func frame(_ s: inout Stream, id: UInt32, maxBytes: Int, maxFrameData: Int, into out: inout [UInt8]) {
         var budget = maxBytes
         while s.queuedCount > 0 && s.sendWindow > 0 && budget > 0 {
-            let n = min(s.queuedCount, Int(s.sendWindow), configuration.maxFrameData, budget)
+            let n = min(s.queuedCount, Int(s.sendWindow), maxFrameData, budget)
             budget -= n
             let last = n == s.queuedCount && s.finPending
             out += YamuxHeader(type: .data, flags: last ? .fin : [], streamID: id, length: UInt32(n)).encoded
@@ -199,7 +218,10 @@ public struct YamuxSession: Sendable {
                 s.localClosed = true
             }
         }
-        if s.queueHead > 0 && s.queueHead * 2 >= s.queue.count {
+        if s.queuedCount == 0 {
+            s.queue = []
+            s.queueHead = 0
+        } else if s.queueHead > 0 && s.queueHead * 2 >= s.queue.count {
             s.queue.removeFirst(s.queueHead)
             s.queueHead = 0
         }
@@ -208,8 +230,6 @@ public struct YamuxSession: Sendable {
             s.finPending = false
             s.localClosed = true
         }
-        streams[id] = s
-        return out
     }
 
     private mutating func reapIfDone(_ id: UInt32) -> [Event] {
@@ -221,7 +241,7 @@ public struct YamuxSession: Sendable {
     /// Consumes bytes from the peer. A protocol violation throws after queueing nothing: the
     /// caller sends `goAway(.protocolError)` and closes the connection.
     public mutating func receive(_ bytes: [UInt8]) throws -> Output {
-        buffer += bytes
+        if buffer.isEmpty { buffer = bytes } else { buffer += bytes }  // the common case shares, not copies
         var out = Output()
         defer {
             if bufferHead > 0 {

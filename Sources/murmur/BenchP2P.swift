@@ -10,8 +10,11 @@ struct BenchP2P: AsyncParsableCommand {
         abstract: "libp2p over TCP on loopback: one-stream MB/s, handshakes/s, vs the ChaCha20-Poly1305 one-core limit.",
         discussion: """
             Both hosts run in this process. `ratio_vs_chachapoly` is the stream's throughput over
-            one core sealing 65519-byte Noise messages (the issue's goal is ≥ 0.6). The
-            py-libp2p comparison is not wired in yet (docs/p2p.md).
+            one core sealing 65519-byte Noise messages (the issue's goal is ≥ 0.6).
+            `ratio_vs_py_libp2p` compares with py-libp2p 0.8.1 doing the same in the same run
+            (scripts/reference/libp2p_perf.py: two py-libp2p hosts in one process, Noise +
+            yamux over loopback TCP, a sink stream of --py-megabytes and --py-handshakes
+            connects); py-libp2p must be in the reference venv (scripts/bench-venv installs it).
             """)
 
     @OptionGroup var options: BenchOptions
@@ -22,22 +25,46 @@ struct BenchP2P: AsyncParsableCommand {
     @Option(help: "Connections dialed for the handshake rate.")
     var handshakes = 200
 
+    @Option(help: "Megabytes py-libp2p sends on its stream (it is ~20× slower; its rate does not depend on the size).")
+    var pyMegabytes = 32
+
+    @Option(help: "Connects py-libp2p times (each ~0.25 s).")
+    var pyHandshakes = 20
+
     func run() async throws {
-        guard megabytes >= 1, handshakes >= 1 else { throw ValidationError("--megabytes and --handshakes must be at least 1") }
+        guard megabytes >= 1, handshakes >= 1, pyMegabytes >= 1, pyHandshakes >= 1 else {
+            throw ValidationError("--megabytes, --handshakes, --py-megabytes and --py-handshakes must be at least 1")
+        }
         options.progress("ChaCha20-Poly1305 one-core limit…")
         let limit = try P2PBenchmark.chachaPolyBytesPerSecond(duration: 1)
         options.progress("one yamux stream over Noise, \(megabytes) MB…")
         let stream = try await P2PBenchmark.streamBytesPerSecond(bytes: megabytes << 20)
         options.progress("\(handshakes) handshakes…")
         let hs = try await P2PBenchmark.handshakesPerSecond(count: handshakes)
-        let table = [
+        var table = [
             String(format: "ChaCha20-Poly1305 seal, one core   %9.1f MB/s", limit / 1e6),
             String(format: "one yamux stream over Noise        %9.1f MB/s  (%.2f of the cipher limit)", stream / 1e6, stream / limit),
             String(format: "handshakes (TCP+Noise+yamux)       %9.1f /s", hs),
         ]
-        try options.emit([
+        var object: [String: Any] = [
             "benchmark": "p2p", "chachapoly_bytes_per_second": limit, "stream_bytes_per_second": stream,
             "ratio_vs_chachapoly": stream / limit, "handshakes_per_second": hs, "stream_bytes": megabytes << 20,
-        ], table: table)
+        ]
+        if !options.noReference {
+            options.progress("py-libp2p 0.8.1: one stream of \(pyMegabytes) MB, \(pyHandshakes) connects…")
+            let py = try options.reference("libp2p_perf.py", ["--megabytes", "\(pyMegabytes)", "--handshakes", "\(pyHandshakes)"])
+            guard let pyStream = py["stream_bytes_per_second"] as? Double, let pyHS = py["handshakes_per_second"] as? Double else {
+                throw ValidationError("libp2p_perf.py printed no stream_bytes_per_second/handshakes_per_second: \(py)")
+            }
+            object["py_libp2p_stream_bytes_per_second"] = pyStream
+            object["py_libp2p_handshakes_per_second"] = pyHS
+            object["ratio_vs_py_libp2p"] = stream / pyStream
+            object["handshake_ratio_vs_py_libp2p"] = hs / pyHS
+            table += [
+                String(format: "py-libp2p 0.8.1 one stream         %9.1f MB/s  (Murmur %.1f×)", pyStream / 1e6, stream / pyStream),
+                String(format: "py-libp2p 0.8.1 handshakes         %9.1f /s    (Murmur %.1f×)", pyHS, hs / pyHS),
+            ]
+        }
+        try options.emit(object, table: table)
     }
 }

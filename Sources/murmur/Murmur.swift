@@ -1,5 +1,18 @@
 import ArgumentParser
 import Foundation
+import CMurmurKernels
+
+/// Keeps glibc from returning and re-faulting memory on every large buffer.
+///
+/// By default glibc serves allocations above a (dynamically raised) threshold with fresh mmaps
+/// and trims freed heap tops, so a data path that allocates and frees 64 KiB–1 MiB buffers
+/// (Noise frames, yamux batches, training minibatches) pays a page fault per 4 KiB each time:
+/// `perf stat` counted 177,000 faults for 512 MB through one libp2p stream, 3,100 with these
+/// settings (docs/p2p.md). Allocations up to 4 MiB come from the heap; up to 64 MiB of free heap
+/// is kept per arena. Embedders of the Murmur libraries can call `murmur_tune_allocator()` too.
+func tuneAllocator() {
+    _ = murmur_tune_allocator()
+}
 
 /// The `murmur` command: federated learning simulations, benchmarks and (later) a network node.
 @main
@@ -20,6 +33,7 @@ struct Murmur: AsyncParsableCommand {
     /// without ArgumentParser's usage line, which would show the root command's usage and
     /// mislead; parse errors keep their usage.
     static func main() async {
+        tuneAllocator()
         var command: ParsableCommand
         do {
             command = try parseAsRoot()

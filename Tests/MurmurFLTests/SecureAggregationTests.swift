@@ -28,6 +28,24 @@ import Testing
         for (a, b) in zip(global, expected) { #expect(abs(a - b) <= 2 * step, "\(a) vs \(b)") }
     }
 
+    /// Small cohorts (Poisson-sampled DP rounds pick 2 or 3 clients) still aggregate: the
+    /// complete-graph fallback keeps k/2 < t ≤ k, down to a pair (t = 1).
+    @Test(arguments: [2, 3, 4, 5]) func smallCohortsAggregate(_ n: Int) throws {
+        let rs = results(n: n, d: 12, seed: UInt64(n))
+        var s = SecureAggregation(base: FedAvg(), settings: SecAggSettings(), seed: 4)
+        let p = try s.parameters(n: n)
+        #expect(p.threshold <= p.degree && 2 * p.threshold > p.degree)
+        var global = [Float](repeating: 0, count: 12)
+        try s.aggregate(global: &global, results: rs, round: 1)
+        var expected = [Float](repeating: 0, count: 12)
+        for r in rs {
+            var x = r.delta
+            Vec.clip(&x, maxNorm: 1)
+            Vec.axpy(1 / Float(n), x, &expected)
+        }
+        for (a, b) in zip(global, expected) { #expect(abs(a - b) <= 4 / Float(1 << 16), "\(a) vs \(b)") }
+    }
+
     /// Clients dropping at protocol stages still leave a valid aggregate of the survivors, and a
     /// round where too many drop fails with a clear error instead of a wrong model.
     @Test func dropoutsAtStages() throws {

@@ -16,7 +16,7 @@ struct NodeAPITests {
         let cid = try writeTestModel(to: dir + "/model")
         let node = try Node(config: testConfig(dir, models: [dir + "/model"]), logger: quietLogger)
         let identity = Identity()
-        try node.context.recordRound(RoundRecord(round: 1, status: .completed, model: cid, participants: 3, accuracy: 0.5))
+        try node.context.recordRound(RoundSummary(round: 1, status: .completed, model: cid, participants: 3, accuracy: 0.5))
         let outcomes = try await node.context.ledger.append([
             LedgerRecord.sign(Genesis(federation: "test", members: [identity.peerID.description], coordinators: [identity.peerID.description]), by: identity),
         ])

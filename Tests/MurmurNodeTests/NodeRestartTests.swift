@@ -28,7 +28,7 @@ struct NodeRestartTests {
             try await first.context.ledger.append([
                 LedgerRecord.sign(Genesis(federation: "restart", members: [member.peerID.description], coordinators: [member.peerID.description]), by: member),
             ])
-            try first.context.recordRound(RoundRecord(round: 1, status: .completed, model: "m1", participants: 2))
+            try first.context.recordRound(RoundSummary(round: 1, status: .completed, model: "m1", participants: 2))
             return try await first.context.ledger.snapshot()
         }
 

@@ -53,9 +53,9 @@ struct NodeStoreTests {
         let dir = temporaryFolder("rounds")
         defer { cleanup(dir) }
         let store = try NodeStore(path: dir + "/node.sqlite")
-        try store.recordRound(RoundRecord(round: 1, status: .completed, participants: 3))
-        try store.recordRound(RoundRecord(round: 2, status: .running))
-        try store.recordRound(RoundRecord(round: 2, status: .failed, detail: "too few clients"))
+        try store.recordRound(RoundSummary(round: 1, status: .completed, participants: 3))
+        try store.recordRound(RoundSummary(round: 2, status: .running))
+        try store.recordRound(RoundSummary(round: 2, status: .failed, detail: "too few clients"))
         #expect(try store.rounds().map(\.round) == [2, 1])
         #expect(try store.rounds().first?.detail == "too few clients")
         #expect(try store.completedRounds() == 1)

@@ -103,7 +103,7 @@ struct OpenAPITests {
         config.roles.append(.witness)
         let node = try Node(config: config, logger: quietLogger)
         let token = node.adminToken
-        try node.context.recordRound(RoundRecord(round: 1, status: .completed, model: cid, participants: 2, accuracy: 0.5, epsilon: 1.5, finishedAt: 1))
+        try node.context.recordRound(RoundSummary(round: 1, status: .completed, model: cid, participants: 2, accuracy: 0.5, epsilon: 1.5, finishedAt: 1))
         try node.context.store.rememberPeer("12D3KooWExample", addresses: ["/ip4/127.0.0.1/tcp/1"], source: "bootstrap")
         let observed: [Observed] = try await withRunningNode(node) { e in
             let u = e.http

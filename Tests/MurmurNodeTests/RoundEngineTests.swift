@@ -9,8 +9,8 @@ struct RecordingEngine: RoundEngine {
     var protocolHandlers: [String: StreamHandler] { [Self.proto: { stream in try await stream.closeWrite() }] }
 
     func run(_ node: NodeContext) async throws {
-        try node.recordRound(RoundRecord(round: 1, status: .running, participants: 2))
-        try node.recordRound(RoundRecord(round: 1, status: .completed, model: "bafy-test", participants: 2, accuracy: 0.75,
+        try node.recordRound(RoundSummary(round: 1, status: .running, participants: 2))
+        try node.recordRound(RoundSummary(round: 1, status: .completed, model: "bafy-test", participants: 2, accuracy: 0.75,
                                          finishedAt: Int64(Date().timeIntervalSince1970)))
         try await Task.sleep(for: .seconds(3600))  // until the node cancels it at shutdown
     }

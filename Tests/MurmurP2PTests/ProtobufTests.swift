@@ -40,4 +40,13 @@ import Testing
         // Fixed 64/32-bit fields are skipped.
         #expect(try decodeProtobufFields([0x09, 1, 2, 3, 4, 5, 6, 7, 8, 0x15, 1, 2, 3, 4, 0x18, 7]) == [.varint(3, 7)])
     }
+
+    /// Found by `scripts/fuzz protobuf`: a key Type of 2^64 − 1 decoded to −1 and trapped when
+    /// re-encoded. Out-of-range key types are now a decoding error.
+    @Test func outOfRangeKeyTypeIsRejected() throws {
+        let input: [UInt8] = [0x08] + [UInt8](repeating: 0xff, count: 9) + [0x01, 0x12, 0x01, 0x00]
+        #expect(throws: P2PError.invalidProtobuf("unknown libp2p key type 18446744073709551615")) { try KeyProtobuf(decoding: input) }
+        #expect(try KeyProtobuf(decoding: [0x08, 0x03, 0x12, 0x01, 0x07]) == KeyProtobuf(type: 3, data: [7]))
+        #expect(KeyProtobuf(type: -1, data: []).encoded.count == 13)  // int32 −1: a 10-byte varint, no trap
+    }
 }

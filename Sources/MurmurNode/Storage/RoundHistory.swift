@@ -13,7 +13,7 @@ public enum RoundStatus: String, Codable, Sendable {
 
 /// One round as the node saw it; the round engine records it, `GET /v1/rounds` lists them.
 /// Why: the node's view of training progress survives restarts (it lives in `node.sqlite`).
-public struct RoundRecord: Codable, Sendable, Equatable {
+public struct RoundSummary: Codable, Sendable, Equatable {
     /// The round number (0-based, as in the ledger).
     public var round: Int
     /// Running, completed or failed.
@@ -48,7 +48,7 @@ public struct RoundRecord: Codable, Sendable, Equatable {
 
 extension NodeStore {
     /// Inserts or replaces the record for `record.round`.
-    public func recordRound(_ record: RoundRecord) throws(NodeError) {
+    public func recordRound(_ record: RoundSummary) throws(NodeError) {
         let body: String
         do { body = String(decoding: try JSONEncoder().encode(record), as: UTF8.self) } catch { throw .storage("encoding round \(record.round): \(error)") }
         try run("writing round \(record.round)") {
@@ -60,11 +60,11 @@ extension NodeStore {
     }
 
     /// Rounds, newest first; at most `limit`.
-    public func rounds(limit: Int = 100) throws(NodeError) -> [RoundRecord] {
+    public func rounds(limit: Int = 100) throws(NodeError) -> [RoundSummary] {
         try run("reading rounds") {
             try db.read { db in
                 try String.fetchAll(db, sql: "SELECT body FROM node_round ORDER BY round DESC LIMIT ?", arguments: [limit]).map {
-                    try JSONDecoder().decode(RoundRecord.self, from: Data($0.utf8))
+                    try JSONDecoder().decode(RoundSummary.self, from: Data($0.utf8))
                 }
             }
         }

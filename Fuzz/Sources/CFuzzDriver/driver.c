@@ -1,0 +1,1 @@
+/* Intentionally empty: the target exists to expose include/fuzz_driver.h to Swift. */

@@ -165,6 +165,10 @@ public actor Node: Service {
         await switchboard.attach(group)
         let engine = self.engine
         var failure: (any Error)?
+        // Not awaited at shutdown: a dial that hangs in its handshake (bounded by the host's handshake
+        // timeout) must not hold up a stop; it is cancelled and finishes on its own.
+        let dialing = Task { await Self.connectKnownPeers(ctx) }
+        defer { dialing.cancel() }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { tasks in
                 tasks.addTask {
@@ -173,7 +177,6 @@ public actor Node: Service {
                         break
                     }
                 }
-                tasks.addTask { await Self.connectKnownPeers(ctx) }
                 if let engine {
                     tasks.addTask {
                         do { try await engine.run(ctx) } catch is CancellationError {} catch { log.error("round engine stopped: \(error)") }

@@ -70,27 +70,4 @@ struct NodeRestartTests {
         c.logOrigin = "example.com/b"
         #expect(throws: NodeError.self) { try Node(config: c) }
     }
-
-    @Test("a port already in use fails the start with an error that names it")
-    func portInUse() async throws {
-        let dir = temporaryFolder("ports")
-        defer { cleanup(dir) }
-        let a = try Node(config: testConfig(dir + "/a"), logger: quietLogger)
-        try await withRunningNode(a) { e in
-            var http = testConfig(dir + "/b")
-            http.httpPort = try #require(e.http.port)
-            let b = try Node(config: http, logger: quietLogger)
-            await #expect(throws: NodeError.self) { try await withDeadline(seconds: 20, "b run") { try await b.run() } }
-            await #expect(throws: NodeError.self) { try await b.waitUntilStarted() }
-            var p2p = testConfig(dir + "/c")
-            p2p.listen = e.p2p[0].withoutPeer.description
-            let c = try Node(config: p2p, logger: quietLogger)
-            do {
-                try await withDeadline(seconds: 20, "c run") { try await c.run() }
-                Issue.record("c started on a port in use")
-            } catch let error as NodeError {
-                #expect(error.description.contains("cannot listen on \(p2p.listen)"), "\(error)")
-            }
-        }
-    }
 }

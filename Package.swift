@@ -33,6 +33,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         // Already pulled in by Hummingbird; named so tests and embedders can stop a server gracefully.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // The node's /metrics: swift-metrics API with a Prometheus text exporter (MurmurNode only).
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // TOML node configuration files (MurmurNode only).
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // C micro-kernels compiled per function for AVX2+FMA and chosen at run time
@@ -111,13 +116,20 @@ let package = Package(
                 "MurmurLedger", "MurmurVerify",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                // The daemon (Config/, Storage/, API/, Metrics/): /metrics, TOML config, the node's own
+                // tables in node.sqlite, graceful shutdown on signals.
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
             name: "murmur",
             dependencies: [
                 "MurmurCore", "MurmurTensor", "MurmurML", "MurmurFL", "MurmurPrivacy", "MurmurVerify", "MurmurLog", "MurmurLedger", "MurmurP2P", "MurmurLogHTTP",
-                "CMurmurKernels",
+                "CMurmurKernels", "MurmurNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

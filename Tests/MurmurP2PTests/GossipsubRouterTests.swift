@@ -51,6 +51,16 @@ struct GossipsubRouterTests {
         #expect(Set(a.meshPeers("t")) == Set(grafted))
     }
 
+    /// Regression: a peer first heard on its own stream (before ours to it is open) must still
+    /// get our subscriptions, or it never learns we joined (seen with py-libp2p under load).
+    @Test func aPeerFirstHeardOnItsStreamGetsOurSubscriptions() {
+        let ids = Self.identities(2)
+        var a = GossipsubRouter(identity: ids[0], seed: 1)
+        _ = a.subscribe("t", now: 0)
+        let out = Self.sends(a.handle(PubsubRPC(subscriptions: [.init(subscribe: true, topic: "x")]), from: ids[1].peerID, now: 0))
+        #expect(out[ids[1].peerID]?.subscriptions == [.init(subscribe: true, topic: "t")])
+    }
+
     @Test func heartbeatShrinksAnOversizedMeshToDAndPrunesWithPXAndBackoff() {
         var (a, peers) = Self.hub(peers: 20, outbound: true)
         for p in peers { _ = a.handle(PubsubRPC(control: PubsubControl(graft: ["t"])), from: p.peerID, now: 1) }

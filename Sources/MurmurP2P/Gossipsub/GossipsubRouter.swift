@@ -121,7 +121,13 @@ public struct GossipsubRouter: Sendable {
 
     /// A peer's pubsub stream is up: remember it and tell it our subscriptions.
     public mutating func addPeer(_ peer: PeerID, protocol proto: PeerProtocol, outbound: Bool, ip: String? = nil, now: Double) -> [Action] {
-        guard peer != localPeer else { return [] }
+        insertPeer(peer, protocol: proto, outbound: outbound, ip: ip)
+        return flush()
+    }
+
+    /// `addPeer` without flushing (the caller flushes with its own output).
+    private mutating func insertPeer(_ peer: PeerID, protocol proto: PeerProtocol, outbound: Bool, ip: String?) {
+        guard peer != localPeer else { return }
         if peers[peer] == nil {
             peers[peer] = PeerState(proto: proto, outbound: outbound)
             scores?.addPeer(peer, ip: ip)
@@ -133,7 +139,6 @@ public struct GossipsubRouter: Sendable {
             state.outbound = state.outbound || outbound
             peers[peer] = state
         }
-        return flush()
     }
 
     /// The peer is gone (no connection left).
@@ -215,7 +220,7 @@ public struct GossipsubRouter: Sendable {
     /// Handles one RPC from `peer` (an unknown peer is added as inbound gossipsub v1.1).
     public mutating func handle(_ rpc: PubsubRPC, from peer: PeerID, now: Double) -> [Action] {
         guard peer != localPeer else { return [] }
-        if peers[peer] == nil { _ = addPeer(peer, protocol: .meshsub11, outbound: false, now: now) }
+        if peers[peer] == nil { insertPeer(peer, protocol: .meshsub11, outbound: false, ip: nil) }
         if let scores, scores.score(peer, now: now) < scores.parameters.graylistThreshold {
             stats.graylisted += 1
             return flush()

@@ -33,9 +33,19 @@ import Testing
     /// (a) py-libp2p listens and we dial: it receives our signed message and replies; it also
     /// publishes on its own once we are in its mesh.
     @Test(.timeLimit(.minutes(2))) func weDialPyLibp2pGossipsub() async throws {
+        try await Self.weDial(router: "gossipsub")
+    }
+
+    /// (a) against py-libp2p's FloodSub: we negotiate /floodsub/1.0.0 and exchange messages
+    /// without a mesh.
+    @Test(.timeLimit(.minutes(2))) func weDialPyLibp2pFloodsub() async throws {
+        try await Self.weDial(router: "floodsub")
+    }
+
+    static func weDial(router: String) async throws {
         let peer = try ReferencePeer.start(
             executable: URL(fileURLWithPath: try PythonReference.python()),
-            [Self.script(), "listen", "--topic", Self.topic, "--publish", "hello from py", "--reply", "py:", "--count", "1", "--timeout", "90"])
+            [Self.script(), "listen", "--router", router, "--topic", Self.topic, "--publish", "hello from py", "--reply", "py:", "--count", "1", "--timeout", "90"])
         defer { peer.stop() }
         let (host, pubsub) = try Self.host()
         defer { pubsub.close() }
@@ -45,8 +55,12 @@ import Testing
             let messages = pubsub.subscribe(Self.topic)
             let conn = try await withDeadline(seconds: 20, "dial \(addr)") { try await host.connect(addr) }
             #expect(conn.remotePeer == pyID)
-            try await GossipsubNetworkTests.waitFor("py-libp2p in our mesh", seconds: 30) { pubsub.meshPeers(Self.topic).contains(pyID) }
-            // py publishes once we are in its mesh: we get its signed message.
+            if router == "gossipsub" {
+                try await GossipsubNetworkTests.waitFor("py-libp2p in our mesh", seconds: 30) { pubsub.meshPeers(Self.topic).contains(pyID) }
+            } else {
+                try await GossipsubNetworkTests.waitFor("py-libp2p's subscription", seconds: 30) { pubsub.topicPeers(Self.topic).contains(pyID) }
+            }
+            // py publishes once it has us (mesh or subscription): we get its signed message.
             let fromPy = try await Self.next(messages, "hello from py", seconds: 30)
             #expect(fromPy.from == pyID)
             #expect(fromPy.sequenceNumber != nil)
@@ -58,9 +72,10 @@ import Testing
             #expect(line == "from=\(host.peerID) seqno=\(sent.seqno.map { String(format: "%02x", $0) }.joined()) topic=\(Self.topic) data=hello from murmur")
             #expect(pubsub.stats.invalidSignatures == 0)
             #expect(pubsub.peerScore(pyID) >= 0)
+            if router == "floodsub" { #expect(pubsub.meshPeers(Self.topic).isEmpty) }
             await conn.close()
         } catch {
-            Issue.record("gossipsub interop (we dial) failed: \(error)\n\(peer.logs())")
+            Issue.record("\(router) interop (we dial) failed: \(error)\n\(peer.logs())")
         }
     }
 

@@ -239,6 +239,10 @@ public final class Gossipsub: Sendable {
     private func readLoop(_ stream: P2PStream) async throws {
         guard let peer = stream.connection.remotePeer else { return }
         ensureLink(peer, stream.connection)
+        // The peer's protocol is known from its stream before ours to it is open.
+        let proto = GossipsubRouter.PeerProtocol(rawValue: stream.protocolID) ?? .meshsub11
+        let start = now()
+        perform(state.withLockedValue { $0.closed ? [] : $0.router.addPeer(peer, protocol: proto, outbound: stream.connection.isDialer, now: start) })
         var decoder = LengthPrefixedDecoder(maxLength: parameters.limits.maxFrameLength)
         while let chunk = try await stream.read() {
             decoder.feed(chunk)

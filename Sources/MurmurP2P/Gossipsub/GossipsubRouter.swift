@@ -227,7 +227,8 @@ public struct GossipsubRouter: Sendable {
         }
         for sub in rpc.subscriptions where !sub.topic.isEmpty {
             if sub.subscribe {
-                peers[peer]?.topics.insert(sub.topic)
+                // Bounded: a peer cannot make us track more than maxSubscriptions of its topics.
+                if (peers[peer]?.topics.count ?? 0) < parameters.limits.maxSubscriptions { peers[peer]?.topics.insert(sub.topic) }
             } else {
                 peers[peer]?.topics.remove(sub.topic)
                 if mesh[sub.topic]?.remove(peer) != nil { scores?.prune(peer, topic: sub.topic) }
@@ -410,12 +411,8 @@ public struct GossipsubRouter: Sendable {
 
     mutating func queue(_ peer: PeerID, _ rpc: PubsubRPC) {
         guard peers[peer] != nil else { return }
-        if outbox[peer] == nil {
-            outbox[peer] = rpc
-            outboxOrder.append(peer)
-        } else {
-            outbox[peer]!.merge(rpc)
-        }
+        if outbox[peer] == nil { outboxOrder.append(peer) }
+        outbox[peer, default: PubsubRPC()].merge(rpc)
     }
 
     /// One `send` per peer (merged), then deliveries and connects.

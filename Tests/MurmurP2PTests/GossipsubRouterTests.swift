@@ -301,6 +301,54 @@ struct GossipsubRouterTests {
         #expect(peers.count == 6)
     }
 
+    @Test func floodsubPeersGetEveryMessageAndNoControl() throws {
+        var (a, peers) = Self.hub(peers: 8)
+        let f = Self.identities(1, seed: 77)[0]
+        _ = a.addPeer(f.peerID, protocol: .floodsub, outbound: false, now: 0)
+        _ = a.handle(PubsubRPC(subscriptions: [.init(subscribe: true, topic: "t")]), from: f.peerID, now: 0)
+        // Forwarded messages reach the floodsub peer even though it is never in the mesh.
+        let m = try PubsubSigning.sign(data: [3], topic: "t", seqno: 1, identity: peers[0])
+        let out = Self.sends(a.handle(PubsubRPC(publish: [m]), from: peers[1].peerID, now: 1))
+        #expect(out[f.peerID]?.publish == [m])
+        // Heartbeats never graft it, and GRAFTs from it are ignored.
+        for t in 2...4 {
+            let hb = Self.sends(a.heartbeat(now: Double(t)))
+            #expect(hb[f.peerID]?.control == nil)
+        }
+        _ = a.handle(PubsubRPC(control: PubsubControl(graft: ["t"])), from: f.peerID, now: 5)
+        #expect(!a.meshPeers("t").contains(f.peerID))
+    }
+
+    @Test func unsubscribePrunesTheMeshWithTheUnsubscribeBackoff() {
+        var (a, _) = Self.hub(peers: 8)
+        let mesh = a.meshPeers("t")
+        let out = Self.sends(a.unsubscribe("t", now: 1))
+        #expect(out.count == 8)
+        #expect(out.values.allSatisfy { $0.subscriptions == [.init(subscribe: false, topic: "t")] })
+        for p in mesh {
+            #expect(out[p]?.control?.prune.first?.backoff == 10)
+            #expect(a.isBackedOff(p, topic: "t", now: 10.5) && !a.isBackedOff(p, topic: "t", now: 11.5))
+        }
+        #expect(a.meshPeers("t").isEmpty)
+    }
+
+    @Test func opportunisticGraftingAddsBetterPeersWhenTheMeshIsWeak() throws {
+        var params = GossipsubParameters()
+        params.opportunisticGraftTicks = 2
+        var (a, peers) = Self.hub(peers: 10, parameters: params)
+        let outside = try #require(peers.map(\.peerID).first { !a.meshPeers("t").contains($0) })
+        // Only `outside` delivers messages: its P2P score rises above the mesh's median (≈ 0).
+        for s in 1...6 {
+            let m = try PubsubSigning.sign(data: [UInt8(s)], topic: "t", seqno: UInt64(s), identity: peers[0])
+            _ = a.handle(PubsubRPC(publish: [m]), from: outside, now: 0.5)
+        }
+        _ = a.heartbeat(now: 1)
+        #expect(!a.meshPeers("t").contains(outside))
+        let out = Self.sends(a.heartbeat(now: 1.5))  // tick 2: opportunistic grafting
+        #expect(out[outside]?.control?.graft == ["t"])
+        #expect(a.meshPeers("t").contains(outside))
+    }
+
     @Test func scoreTermsFollowTheSpec() {
         var params = PeerScoreParameters()
         var topic = TopicScoreParameters()

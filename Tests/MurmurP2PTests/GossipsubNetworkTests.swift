@@ -107,6 +107,39 @@ import Testing
         await Self.stop(nodes)
     }
 
+    /// A quiet topic keeps its connections although the hosts close idle connections after 1 s.
+    @Test(.timeLimit(.minutes(1))) func quietMeshesSurviveTheIdleTimeout() async throws {
+        var parameters = GossipsubParameters()
+        parameters.heartbeatInterval = 0.1
+        var nodes: [Node] = []
+        var rng = SeededRNG(seed: 50)
+        for _ in 0..<2 {
+            var config = P2PHost.Configuration()
+            config.idleTimeout = .seconds(1)
+            Gossipsub.register(in: &config)
+            let host = P2PHost(identity: Identity(deterministic: &rng), configuration: config)
+            let listener = try await host.listen(try Multiaddr("/ip4/127.0.0.1/tcp/0"))
+            nodes.append(Node(host: host, pubsub: try Gossipsub(host: host, parameters: parameters), listener: listener))
+        }
+        do {
+            _ = try await nodes[1].host.connect(try #require(nodes[0].host.addresses.first))
+            let streams = nodes.map { $0.pubsub.subscribe("quiet") }
+            try await Self.waitFor("mesh", seconds: 20) { nodes.allSatisfy { $0.pubsub.meshPeers("quiet").count == 1 } }
+            try await Task.sleep(for: .seconds(3))  // three idle timeouts without a message
+            #expect(nodes[0].host.connectedPeers == [nodes[1].host.peerID])
+            try nodes[1].pubsub.publish("quiet", [1])
+            let got = try await withDeadline(seconds: 10, "delivery after the quiet period") {
+                for await m in streams[0] { return m.data }
+                return []
+            }
+            #expect(got == [1])
+        } catch {
+            await Self.stop(nodes)
+            throw error
+        }
+        await Self.stop(nodes)
+    }
+
     @Test(.timeLimit(.minutes(1))) func validatorRejectionStopsPropagationAndCostsScore() async throws {
         let nodes = try await Self.start(3, heartbeat: 0.2, seed: 40)
         do {

@@ -71,12 +71,20 @@ public final class Gossipsub: Sendable {
             }
         }
         let interval = parameters.heartbeatInterval
+        // The host closes connections idle for `idleTimeout`; a quiet topic must not lose its
+        // mesh, so pubsub connections get a yamux ping well within it.
+        let keepalive = min(30, Double(host.configuration.idleTimeout.nanoseconds) / 3e9)
         let task = Task { [weak self] in
+            var lastKeepalive = 0.0
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(interval))
                 guard let self else { return }
                 let now = self.now()
                 self.perform(self.state.withLockedValue { $0.closed ? [] : $0.router.heartbeat(now: now) })
+                if now - lastKeepalive >= keepalive {
+                    lastKeepalive = now
+                    self.keepAlive()
+                }
             }
         }
         state.withLockedValue {
@@ -212,6 +220,14 @@ public final class Gossipsub: Sendable {
             self.state.withLockedValue { s in if s.links[peer]?.id == linkID { s.links[peer] = nil } }
             // Another connection to the peer may remain (simultaneous dials): use it.
             if let other = self.host.connections(to: peer).last, other !== conn { self.ensureLink(peer, other) }
+        }
+    }
+
+    /// A yamux ping on the newest connection to each pubsub peer (traffic both ways).
+    private func keepAlive() {
+        for peer in pubsubPeers {
+            guard let conn = host.connections(to: peer).last else { continue }
+            Task { try? await conn.muxerPing() }
         }
     }
 

@@ -13,9 +13,11 @@ struct P2P: AsyncParsableCommand {
             Start with `murmur p2p id --key node.key` (creates the key), then
             `murmur p2p listen --key node.key` in one terminal and
             `murmur p2p ping /ip4/127.0.0.1/tcp/PORT/p2p/ID` in another.
-            Any libp2p node speaking Noise and yamux can be pinged. Pub/sub (gossipsub v1.1):
-            `murmur p2p listen --topic news`, then `murmur p2p sub --peer ADDR news` and
-            `murmur p2p pub --peer ADDR news hello`. See docs/p2p.md.
+            Any libp2p node speaking Noise and yamux can be pinged.
+
+            Pub/sub (gossipsub v1.1): `murmur p2p listen --topic news`, then \
+            `murmur p2p sub --peer ADDR news` and `murmur p2p pub --peer ADDR news hello`. \
+            See docs/p2p.md.
             """,
         subcommands: [P2PID.self, P2PListen.self, P2PPing.self, P2PPub.self, P2PSub.self]
     )
@@ -86,9 +88,9 @@ struct P2PListen: AsyncParsableCommand {
         commandName: "listen",
         abstract: "Listen and serve /ipfs/ping/1.0.0, /ipfs/id/1.0.0, /murmur/echo/1.0.0 and gossipsub until Ctrl-C.",
         discussion: """
-            Prints each full address (ending in /p2p/ID) on its own line, then logs connections to
-            standard error. Relays gossipsub (/meshsub/1.1.0) messages; with --topic T it joins T
-            and prints each message as a line `pubsub topic=T from=ID seqno=N data=TEXT`.
+            Prints each full address (ending in /p2p/ID) on its own line, then logs connections \
+            to standard error. Relays gossipsub (/meshsub/1.1.0) messages; with --topic T it \
+            joins T and prints each message as a line `pubsub topic=T from=ID seqno=N data=TEXT`.
             """)
 
     @Option(help: "Address to listen on; port 0 picks a free one. Use /ip4/0.0.0.0/tcp/4001 to accept other machines.")

@@ -52,9 +52,11 @@ struct P2PPub: AsyncParsableCommand {
         commandName: "pub",
         abstract: "Publish one message on a gossipsub topic through a peer, then exit.",
         discussion: """
-            Connects to --peer, waits (up to --wait seconds) until a peer subscribed to TOPIC is
-            known, publishes MESSAGE (signed with --key, or a fresh identity) and exits once it
-            is sent. Example: murmur p2p pub --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW… news "hello"
+            Connects to --peer, waits (up to --wait seconds) until a peer subscribed to TOPIC is \
+            known, publishes MESSAGE (signed with --key, or a fresh identity) and exits once it \
+            is sent.
+
+            Example: murmur p2p pub --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW… news "hello"
             """)
 
     @OptionGroup var options: P2PPubSubOptions
@@ -92,10 +94,11 @@ struct P2PSub: AsyncParsableCommand {
         commandName: "sub",
         abstract: "Subscribe to a gossipsub topic through a peer and print each message as a line.",
         discussion: """
-            Prints the message data as UTF-8 when it is valid UTF-8 without newlines, else as hex;
-            with --json one object per line: {"data","from","hex","seqno","topic"}. Runs until
-            Ctrl-C or --count messages. Example:
-            murmur p2p sub --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW… news --count 1
+            Prints the message data as UTF-8 when it is valid UTF-8 without newlines, else as \
+            hex; with --json one object per line: {"data","from","hex","seqno","topic"}. Runs \
+            until Ctrl-C or --count messages.
+
+            Example: murmur p2p sub --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW… news --count 1
             """)
 
     @OptionGroup var options: P2PPubSubOptions

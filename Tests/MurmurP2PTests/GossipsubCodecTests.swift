@@ -98,4 +98,32 @@ struct GossipsubCodecTests {
             _ = try? PubsubRPC(decoding: Array(Self.rpc.prefix(n)))
         }
     }
+
+    /// Random RPCs round-trip; random bytes decode to something that round-trips, or throw.
+    @Test func roundTripsAndRandomBytes() throws {
+        var rng = SeededRNG(seed: 2026)
+        func bytes(_ max: Int) -> [UInt8] { (0..<Int(rng.next() % UInt64(max + 1))).map { _ in UInt8(truncatingIfNeeded: rng.next()) } }
+        func topic() -> String { "t\(rng.next() % 5)" }
+        for _ in 0..<200 {
+            var rpc = PubsubRPC()
+            for _ in 0..<rng.next() % 3 { rpc.subscriptions.append(.init(subscribe: rng.next() % 2 == 0, topic: topic())) }
+            for _ in 0..<rng.next() % 3 {
+                rpc.publish.append(PubsubWireMessage(from: bytes(38), data: bytes(100), seqno: bytes(8), topics: [topic()], signature: bytes(64), key: bytes(36)))
+            }
+            if rng.next() % 2 == 0 {
+                rpc.control = PubsubControl(
+                    ihave: [.init(topic: topic(), messageIDs: [bytes(40), bytes(40)])], iwant: [bytes(40)], graft: [topic()],
+                    prune: [.init(topic: topic(), peers: [.init(peerID: bytes(38), signedPeerRecord: bytes(10))], backoff: rng.next() % 2 == 0 ? nil : rng.next() % 100)])
+            }
+            #expect(try PubsubRPC(decoding: rpc.encoded) == rpc)
+        }
+        var decoded = 0
+        for _ in 0..<20_000 {
+            let junk = bytes(64)
+            guard let rpc = try? PubsubRPC(decoding: junk) else { continue }
+            decoded += 1
+            #expect(try PubsubRPC(decoding: rpc.encoded) == rpc)
+        }
+        #expect(decoded > 0)
+    }
 }

@@ -53,7 +53,8 @@ public struct PubsubRPC: Equatable, Sendable {
                 guard publish.count < limits.maxMessages else { throw PubsubLimits.exceeded("messages", limits.maxMessages) }
                 publish.append(try PubsubWireMessage(decoding: b, limits: limits))
             case .bytes(3, let b):
-                control = try PubsubControl(decoding: b, limits: limits)
+                let c = try PubsubControl(decoding: b, limits: limits)
+                control = c.isEmpty ? nil : c
             default: continue
             }
         }

@@ -61,6 +61,13 @@ struct GossipsubRouterTests {
         #expect(out[ids[1].peerID]?.subscriptions == [.init(subscribe: true, topic: "t")])
     }
 
+    @Test func subscriptionsAreReannouncedOnAReopenedStream() {
+        var (a, peers) = Self.hub(peers: 2)
+        let out = Self.sends(a.announceSubscriptions(to: peers[0].peerID))
+        #expect(out[peers[0].peerID]?.subscriptions == [.init(subscribe: true, topic: "t")])
+        #expect(out.count == 1)
+    }
+
     @Test func heartbeatShrinksAnOversizedMeshToDAndPrunesWithPXAndBackoff() {
         var (a, peers) = Self.hub(peers: 20, outbound: true)
         for p in peers { _ = a.handle(PubsubRPC(control: PubsubControl(graft: ["t"])), from: p.peerID, now: 1) }

@@ -187,8 +187,9 @@ public final class Gossipsub: Sendable {
         return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
-    /// Opens our outbound pubsub stream to `peer` unless one is open or opening.
-    private func ensureLink(_ peer: PeerID, _ conn: P2PConnection) {
+    /// Opens our outbound pubsub stream to `peer` unless one is open or opening; `reopened`
+    /// re-announces our subscriptions (the peer may have dropped us with the old stream).
+    private func ensureLink(_ peer: PeerID, _ conn: P2PConnection, reopened: Bool = false) {
         guard peer != host.peerID else { return }
         let (frames, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingOldest(1024))
         let linkID: UInt64? = state.withLockedValue { s in
@@ -201,12 +202,17 @@ public final class Gossipsub: Sendable {
         guard let linkID else { return }
         let ip = conn.remoteAddress.map { Multiaddr(Array($0.components.prefix(1))).description }
         Task { [weak self] in
+            var opened = false
             do {
                 let stream = try await conn.openStream(Self.protocolIDs)
+                opened = true
                 guard let self else { return }
                 let proto = GossipsubRouter.PeerProtocol(rawValue: stream.protocolID) ?? .meshsub11
                 let now = self.now()
-                self.perform(self.state.withLockedValue { $0.router.addPeer(peer, protocol: proto, outbound: conn.isDialer, ip: ip, now: now) })
+                self.perform(self.state.withLockedValue { s in
+                    let added = s.router.addPeer(peer, protocol: proto, outbound: conn.isDialer, ip: ip, now: now)
+                    return reopened ? added + s.router.announceSubscriptions(to: peer) : added
+                })
                 for await frame in frames {
                     try await stream.write(frame)
                     self.state.withLockedValue { s in if s.links[peer]?.id == linkID { s.links[peer]?.pending -= 1 } }
@@ -217,9 +223,21 @@ public final class Gossipsub: Sendable {
                 // a later connection can open a new one.
             }
             guard let self else { return }
-            self.state.withLockedValue { s in if s.links[peer]?.id == linkID { s.links[peer] = nil } }
-            // Another connection to the peer may remain (simultaneous dials): use it.
-            if let other = self.host.connections(to: peer).last, other !== conn { self.ensureLink(peer, other) }
+            let closed = self.state.withLockedValue { s in
+                if s.links[peer]?.id == linkID { s.links[peer] = nil }
+                return s.closed
+            }
+            guard !closed else { return }
+            let live = self.host.connections(to: peer)
+            if let other = live.last, other !== conn {
+                // Another connection to the peer remains (simultaneous dials): use it.
+                self.ensureLink(peer, other, reopened: true)
+            } else if opened, live.contains(where: { $0 === conn }) {
+                // Our stream failed but the connection lives (the peer reset the stream): retry
+                // after a pause, at most once a second.
+                try? await Task.sleep(for: .seconds(1))
+                self.ensureLink(peer, conn, reopened: true)
+            }
         }
     }
 

@@ -141,6 +141,14 @@ public struct GossipsubRouter: Sendable {
         }
     }
 
+    /// Our subscriptions, for a peer that may have forgotten them (a re-opened stream).
+    public mutating func announceSubscriptions(to peer: PeerID) -> [Action] {
+        if !subscriptions.isEmpty {
+            queue(peer, PubsubRPC(subscriptions: subscriptions.sorted().map { .init(subscribe: true, topic: $0) }))
+        }
+        return flush()
+    }
+
     /// The peer is gone (no connection left).
     public mutating func removePeer(_ peer: PeerID, now: Double) {
         guard peers.removeValue(forKey: peer) != nil else { return }

@@ -8,14 +8,18 @@ import NIOCore
 struct P2P: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "p2p",
-        abstract: "A libp2p node over TCP (Noise + yamux): identity, listen, ping.",
+        abstract: "A libp2p node over TCP (Noise + yamux): identity, listen, ping, gossipsub pub/sub.",
         discussion: """
             Start with `murmur p2p id --key node.key` (creates the key), then
             `murmur p2p listen --key node.key` in one terminal and
             `murmur p2p ping /ip4/127.0.0.1/tcp/PORT/p2p/ID` in another.
-            Any libp2p node speaking Noise and yamux can be pinged. See docs/p2p.md.
+            Any libp2p node speaking Noise and yamux can be pinged.
+
+            Pub/sub (gossipsub v1.1): `murmur p2p listen --topic news`, then \
+            `murmur p2p sub --peer ADDR news` and `murmur p2p pub --peer ADDR news hello`. \
+            See docs/p2p.md.
             """,
-        subcommands: [P2PID.self, P2PListen.self, P2PPing.self]
+        subcommands: [P2PID.self, P2PListen.self, P2PPing.self, P2PPub.self, P2PSub.self]
     )
 }
 
@@ -82,21 +86,33 @@ struct P2PTimeoutOptions: ParsableArguments {
 struct P2PListen: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "listen",
-        abstract: "Listen and serve /ipfs/ping/1.0.0, /ipfs/id/1.0.0 and /murmur/echo/1.0.0 until Ctrl-C.",
-        discussion: "Prints each full address (ending in /p2p/ID) on its own line, then logs connections to standard error.")
+        abstract: "Listen and serve /ipfs/ping/1.0.0, /ipfs/id/1.0.0, /murmur/echo/1.0.0 and gossipsub until Ctrl-C.",
+        discussion: """
+            Prints each full address (ending in /p2p/ID) on its own line, then logs connections \
+            to standard error. Relays gossipsub (/meshsub/1.1.0) messages; with --topic T it \
+            joins T and prints each message as a line `pubsub topic=T from=ID seqno=N data=TEXT`.
+            """)
 
     @Option(help: "Address to listen on; port 0 picks a free one. Use /ip4/0.0.0.0/tcp/4001 to accept other machines.")
     var listen = "/ip4/127.0.0.1/tcp/0"
+
+    @Option(help: "A gossipsub topic to join and log (repeatable).")
+    var topic: [String] = []
+
+    @Option(help: "Seconds between gossipsub heartbeats.")
+    var heartbeat = 1.0
 
     @OptionGroup var keyOptions: P2PKeyOptions
     @OptionGroup var timeouts: P2PTimeoutOptions
 
     func run() async throws {
+        guard heartbeat > 0 else { throw ValidationError("--heartbeat must be positive") }
         let address: Multiaddr
         do { address = try Multiaddr(listen) } catch { throw ValidationError("--listen: \(error)") }
         var config = P2PHost.Configuration()
         try timeouts.apply(&config)
         config.handlers[EchoProtocol.id] = EchoProtocol.serve
+        Gossipsub.register(in: &config)
         config.onInboundConnection = { conn in
             let from = conn.remoteAddress.map { " from \($0)" } ?? ""
             FileHandle.standardError.write(Data("connection: \(conn.remotePeer.map(\.description) ?? "?")\(from)\n".utf8))
@@ -106,9 +122,11 @@ struct P2PListen: AsyncParsableCommand {
         do { channel = try await host.listen(address) } catch {
             throw P2PCommandFailure(description: "cannot listen on \(listen): \(error) (port in use, or not an address of this machine?)")
         }
+        let pubsub = try P2PListenTopics.start(host, topics: topic, heartbeat: heartbeat)
         // Unbuffered, so a script reading our stdout through a pipe sees the addresses at once.
         FileHandle.standardOutput.write(Data(host.addresses.map { "\($0)\n" }.joined().utf8))
         await waitForInterrupt()
+        pubsub.close()
         try? await channel.close()
     }
 }

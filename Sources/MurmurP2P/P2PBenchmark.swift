@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import MurmurCore
 import NIOCore
+import NIOPosix
 
 /// Loopback measurements for `murmur bench p2p`: one yamux stream over Noise, handshakes per
 /// second, and the ChaCha20-Poly1305 single-core limit that bounds the stream.
@@ -46,14 +47,19 @@ public enum P2PBenchmark {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
+    static let serverLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    static let clientLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
     /// A listening host serving the sink, and a client host; caller closes the channel.
     static func pair() async throws -> (client: P2PHost, address: Multiaddr, listener: any Channel) {
         var config = P2PHost.Configuration()
         config.handlers[sinkID] = serveSink
-        let server = P2PHost(identity: Identity(), configuration: config)
+        // One event loop each, as two processes would have: on the shared group both channels
+        // can land on the same thread and the two ends then take turns instead of overlapping.
+        let server = P2PHost(identity: Identity(), configuration: config, group: serverLoop)
         let channel = try await server.listen(try Multiaddr("/ip4/127.0.0.1/tcp/0"))
         guard let address = server.addresses.first else { throw P2PError.closed("the benchmark listener has no address") }
-        return (P2PHost(identity: Identity()), address, channel)
+        return (P2PHost(identity: Identity(), group: clientLoop), address, channel)
     }
 
     /// Sends `bytes` on one yamux stream over Noise on loopback; returns bytes/s (until the sink's answer).

@@ -140,6 +140,8 @@ struct OpenAPITests {
             _ = try await hit("POST /v1/admin/cosign", "POST", "v1/admin/cosign", json: ["witness": "http://x"])
             _ = try await hit("POST /add-checkpoint", "POST", "add-checkpoint", body: Data("old 0\n\nnot a checkpoint\n".utf8))
             _ = try await hit("GET /metrics", "GET", "metrics")
+            _ = try await hit("GET /", "GET", "")
+            _ = try await hit("GET /dashboard", "GET", "dashboard")
             _ = try await hit("GET /checkpoint", "GET", "checkpoint")
             _ = try await hit("GET /tile/{path}", "GET", "tile/0/x")
             _ = try await hit("POST /v1/admin/shutdown", "POST", "v1/admin/shutdown")

@@ -1,0 +1,76 @@
+import Foundation
+import MurmurCore
+import MurmurNode
+import Testing
+
+/// The dashboard in a real browser: headless Chromium (Debian's `chromium`, installed by
+/// scripts/test and .ci/run) loads the page of a running node with a connected peer and recorded
+/// rounds, runs its scripts, and the DOM it ends with shows the live values (issue 11, item 5).
+@Suite(.serialized) struct DashboardTests {
+    static func chromium() -> String? {
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Runs headless Chromium on `url` and returns the DOM after the page's scripts ran
+    /// (virtual time lets the first refresh and its fetches finish). Off the cooperative pool.
+    static func renderedDOM(_ chromium: String, _ url: URL, screenshot: String? = nil) async throws -> String {
+        try await withCheckedThrowingContinuation { (k: CheckedContinuation<String, any Error>) in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: chromium)
+            let profile = FileManager.default.temporaryDirectory.appendingPathComponent("murmur-chromium-\(UUID().uuidString)").path
+            p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(profile)",
+                           "--virtual-time-budget=8000", "--window-size=1280,1000"]
+                + (screenshot.map { ["--screenshot=\($0)"] } ?? ["--dump-dom"]) + [url.absoluteString]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            Thread.detachNewThread {
+                do {
+                    try p.run()
+                    let data = out.fileHandleForReading.readDataToEndOfFile()
+                    p.waitUntilExit()
+                    try? FileManager.default.removeItem(atPath: profile)
+                    k.resume(returning: String(decoding: data, as: UTF8.self))
+                } catch {
+                    k.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    @Test(.timeLimit(.minutes(3))) func headlessChromiumShowsLiveValues() async throws {
+        let chromium = try #require(Self.chromium(), "no chromium: install Debian's chromium (scripts/test does)")
+        let dir = temporaryFolder("dashboard")
+        defer { cleanup(dir) }
+        let a = try Node(config: testConfig(dir + "/a"), logger: quietLogger)
+        try await withRunningNode(a) { ea in
+            let now = Int64(Date().timeIntervalSince1970)
+            for r in 1...3 {
+                try a.context.recordRound(RoundSummary(
+                    round: r, status: .completed, model: CID.raw([UInt8(r)]).description, participants: 4 + r,
+                    accuracy: 0.5 + 0.1 * Double(r), epsilon: 0.4 * Double(r), startedAt: now - 10, finishedAt: now))
+            }
+            let b = try Node(config: testConfig(dir + "/b", bootstrap: ea.p2p.map(\.description)), logger: quietLogger)
+            try await withRunningNode(b) { _ in
+                #expect(await eventually(seconds: 20) { !a.context.host.connectedPeers.isEmpty })
+                let dom = try await Self.renderedDOM(chromium, ea.http.appendingPathComponent("dashboard"))
+                #expect(dom.contains("id=\"rounds-completed\">3<"), "rounds completed not shown")
+                #expect(dom.contains("round 3: completed, 7 clients, accuracy 80.00 %"))
+                // Both plots drew a line through the three rounds.
+                for plot in ["accuracy-plot", "epsilon-plot"] {
+                    let start = try #require(dom.range(of: "id=\"\(plot)\""), "\(plot) missing")
+                    let rest = dom[start.upperBound...]
+                    let svg = rest[..<(rest.range(of: "</svg>")?.lowerBound ?? rest.endIndex)]
+                    #expect(svg.contains("data-points=\"3\""), "\(plot) has no 3-point line")
+                }
+                // The peers table lists the connected node (shortened id, full id in the title).
+                #expect(dom.contains("title=\"\(b.context.identity.peerID)\""), "peer not listed")
+                #expect(dom.contains("id=\"log-origin\">\(a.context.ledger.origin)<"))
+                #expect(dom.contains("id=\"fetch-status\">updated "), "the page did not report a successful refresh")
+                if let shot = ProcessInfo.processInfo.environment["MURMUR_DASHBOARD_SCREENSHOT"] {
+                    _ = try await Self.renderedDOM(chromium, ea.http.appendingPathComponent("dashboard"), screenshot: shot)
+                }
+            }
+        }
+    }
+}

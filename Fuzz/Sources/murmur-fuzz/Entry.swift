@@ -23,7 +23,7 @@ public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutable
         try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         if (try? fm.contentsOfDirectory(atPath: dir))?.isEmpty ?? true {
             for (i, seed) in target.seeds.enumerated() {
-                fm.createFile(atPath: "\(dir)/seed-\(i)", contents: Data(seed))
+                _ = fm.createFile(atPath: "\(dir)/seed-\(i)", contents: Data(seed))
             }
         }
     }

@@ -350,3 +350,13 @@ public enum PrivacyPlan: Sendable {
         }
     }
 }
+
+extension SimulationConfig {
+    /// The metadata in a federation's model artifact after `round` rounds. `murmur simulate
+    /// --out`, the ledger's per-round model CIDs and a node's final model (`FederationEngine`)
+    /// all use it, so the same parameters get the same model CID everywhere.
+    public func modelMetadata(dataset: String, round: Int) -> [String: String] {
+        ["strategy": strategy.rawValue, "rounds": String(round), "dataset": dataset,
+         "seed": String(seed), "clients": String(clients)]
+    }
+}

@@ -25,7 +25,7 @@ struct Murmur: AsyncParsableCommand {
             without sharing their data, and a report with plots is written to ./murmur-report.
             Then try `murmur simulate --help` for every knob.
             """,
-        subcommands: [Demo.self, Simulate.self, Robustness.self, Privacy.self, Infer.self, Verify.self, Log.self, LedgerCommand.self, P2P.self, NodeCommand.self, Bench.self]
+        subcommands: [Demo.self, Simulate.self, Robustness.self, Privacy.self, Infer.self, Verify.self, Log.self, LedgerCommand.self, P2P.self, Cluster.self, NodeCommand.self, Bench.self]
     )
 
     /// Parses, then runs. A `ValidationError` thrown while *running* (a bad file, a clashing

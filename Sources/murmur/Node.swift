@@ -75,6 +75,18 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .customLong("witness-log"), help: "With the witness role: a log verifier key (name+hex+base64) to cosign for (repeat). Replaces the file's list.")
     var witnessLogs: [String] = []
 
+    @Option(help: "A federation to train in: a SimulationConfig JSON file, the same on every node (murmur cluster writes one).")
+    var federation: String?
+
+    @Option(help: "With --federation and the client role: this node's shard (0-based).")
+    var clientIndex: Int?
+
+    @Option(help: "With --federation and the client role: the aggregator's peer id.")
+    var aggregator: String?
+
+    @Option(name: .customLong("client"), help: "With --federation and the aggregator role: a client's /…/p2p/<id> address, in shard order (repeat). Replaces the file's list.")
+    var clients: [String] = []
+
     @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -104,6 +116,10 @@ struct NodeCommand: AsyncParsableCommand {
         if let maxBodyBytes { c.maxBodyBytes = maxBodyBytes }
         if let logOrigin { c.logOrigin = logOrigin }
         if !witnessLogs.isEmpty { c.witnessLogs = witnessLogs }
+        if let federation { c.federation = federation }
+        if let clientIndex { c.clientIndex = clientIndex }
+        if let aggregator { c.aggregator = aggregator }
+        if !clients.isEmpty { c.clients = clients }
         do { try c.validate(source: config.map { "\($0) with flags" } ?? "flags") } catch { throw ValidationError("\(error)") }
         return c
     }
@@ -111,7 +127,12 @@ struct NodeCommand: AsyncParsableCommand {
     func run() async throws {
         let cfg = try resolvedConfig()
         let node: Node
-        do { node = try Node(config: cfg, logger: Node.standardErrorLogger(levelName: logLevel)) } catch { throw ValidationError("\(error)") }
+        do {
+            let engine = try FederationEngine.from(cfg)
+            node = try Node(config: cfg, roundEngine: engine, logger: Node.standardErrorLogger(levelName: logLevel))
+        } catch {
+            throw ValidationError("\(error)")
+        }
         if node.identityCreated { emit("created identity \(cfg.identityPath) (peer id \(node.context.identity.peerID))") }
         let announce = Task {
             guard let e = try? await node.waitUntilStarted() else { return }

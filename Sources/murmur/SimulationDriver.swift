@@ -57,8 +57,7 @@ enum SimulationDriver {
     /// The model artifact's metadata after `round` rounds (the ledger's per-round model CIDs and
     /// the final `--out` model share it, so the last model-version record names the printed CID).
     static func metadata(_ config: SimulationConfig, dataset: String, round: Int) -> [String: String] {
-        ["strategy": config.strategy.rawValue, "rounds": String(round), "dataset": dataset,
-         "seed": String(config.seed), "clients": String(config.clients)]
+        config.modelMetadata(dataset: dataset, round: round)
     }
 
     static func run(config: SimulationConfig, out: String?, json: Bool, title: String, ledger ledgerPath: String? = nil) async throws {

@@ -84,6 +84,10 @@ public enum ConfigFile {
             case "max_body_bytes": c.maxBodyBytes = try integer()
             case "log_origin": c.logOrigin = try string()
             case "witness_logs": c.witnessLogs = try strings()
+            case "federation": c.federation = try string()
+            case "client_index": c.clientIndex = try integer()
+            case "aggregator": c.aggregator = try string()
+            case "clients": c.clients = try strings()
             default:
                 let near = NodeConfig.keys.first { $0.replacingOccurrences(of: "_", with: "") == key.lowercased().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "") }
                 throw .config(source: source, key: key, message: "unknown setting" + (near.map { "; did you mean '\($0)'?" } ?? "; settings are \(NodeConfig.keys.joined(separator: ", "))"))
@@ -112,5 +116,6 @@ extension NodeConfig {
         identityFile = identityFile.map(abs)
         dataFolder = dataFolder.map(abs)
         models = models.map(abs)
+        federation = federation.map(abs)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MurmurCore
 import MurmurLog
 import MurmurP2P
 
@@ -51,6 +52,15 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var logOrigin: String?
     /// With the witness role: verifier keys (`name+hex+base64`) of the logs this node cosigns at `POST /add-checkpoint`.
     public var witnessLogs: [String] = []
+    /// A federation to train in: a JSON file of MurmurFL's `SimulationConfig` (data set,
+    /// partition, model, strategy, rounds, seed), the same on every node (`murmur cluster` writes it).
+    public var federation: String?
+    /// With `federation` and the client role: which shard of the partition this node trains (0-based).
+    public var clientIndex: Int?
+    /// With `federation` and the client role: the aggregator's peer id (the only peer whose rounds it answers).
+    public var aggregator: String?
+    /// With `federation` and the aggregator role: every client node's address, `/…/p2p/<id>`, in shard order.
+    public var clients: [String] = []
 
     /// The defaults: a client on loopback with free ports, data in `./murmur-node`.
     public init() {}
@@ -106,6 +116,20 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         for k in witnessLogs {
             do { _ = try VerifierKey(k) } catch { throw fail("witness_logs", "'\(k.prefix(60))' is not a log verifier key (name+hex(id)+base64, as in /v1/status log.verifier_key): \(error)") }
         }
+        if let f = federation {
+            guard FileManager.default.fileExists(atPath: f) else { throw fail("federation", "'\(f)' does not exist (a JSON SimulationConfig, as `murmur cluster` writes)") }
+            if has(.aggregator) {
+                guard !clients.isEmpty else { throw fail("clients", "the aggregator of a federation needs every client's address") }
+                for a in clients {
+                    guard let m = try? Multiaddr(a), m.peerID != nil else { throw fail("clients", "'\(a)' is not a multiaddr ending in /p2p/<peer id>") }
+                }
+            } else if has(.client) {
+                guard let i = clientIndex, i >= 0 else { throw fail("client_index", "a client of a federation needs its shard index (0 or more)") }
+                guard let a = aggregator, (try? PeerID(parsing: a)) != nil else {
+                    throw fail("aggregator", "a client of a federation needs the aggregator's peer id (12D3KooW…)")
+                }
+            }
+        }
         if let o = logOrigin, o.isEmpty || o.contains(where: { $0.isNewline || $0 == "+" }) {
             throw fail("log_origin", "must be a non-empty line without '+' (a C2SP origin such as example.com/log)")
         }
@@ -115,11 +139,13 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public static let keys = [
         "roles", "data_dir", "listen", "bootstrap", "http_host", "http_port", "admin_token",
         "identity_file", "data_folder", "models", "max_body_bytes", "log_origin", "witness_logs",
+        "federation", "client_index", "aggregator", "clients",
     ]
 
     enum CodingKeys: String, CodingKey {
         case roles, dataDir = "data_dir", listen, bootstrap, httpHost = "http_host", httpPort = "http_port"
         case adminToken = "admin_token", identityFile = "identity_file", dataFolder = "data_folder", models
         case maxBodyBytes = "max_body_bytes", logOrigin = "log_origin", witnessLogs = "witness_logs"
+        case federation, clientIndex = "client_index", aggregator, clients
     }
 }

@@ -105,7 +105,8 @@ public struct FederationEngine: RoundEngine {
                 startedAt: roundStart, finishedAt: now))
             roundStart = now
         })
-        let artifact = try ModelArtifact(network: try Network(config: result.model, parameters: result.parameters))
+        let metadata = simulation.config.modelMetadata(dataset: simulation.train.name, round: result.history.count)
+        let artifact = try ModelArtifact(network: try Network(config: result.model, parameters: result.parameters), metadata: metadata)
         let cid = try node.store.putModel(artifact)
         if let last = result.history.last {
             try node.recordRound(RoundSummary(
@@ -114,5 +115,28 @@ public struct FederationEngine: RoundEngine {
         }
         node.logger.info("federation finished: \(result.history.count) rounds, accuracy \(result.final.accuracy), model \(cid)")
         onFinish?(result, cid)
+    }
+}
+
+extension FederationEngine {
+    /// The engine a node's `federation`, `client_index`, `aggregator` and `clients` settings
+    /// describe, or nil when the node is in no federation.
+    public static func from(_ config: NodeConfig, deadline: Duration = .seconds(120)) throws -> FederationEngine? {
+        guard let path = config.federation else { return nil }
+        let federation: SimulationConfig
+        do {
+            federation = try JSONDecoder().decode(SimulationConfig.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw FederationEngineError.unsupported("cannot read \(path) as a SimulationConfig JSON: \(error)")
+        }
+        let role: Role
+        if config.has(.aggregator) {
+            role = .aggregator(clients: try config.clients.map { try Multiaddr($0) })
+        } else if config.has(.client), let index = config.clientIndex, let aggregator = config.aggregator {
+            role = .client(index: index, aggregator: try PeerID(parsing: aggregator))
+        } else {
+            throw FederationEngineError.invalidRole("a node in a federation needs the aggregator role, or the client role with client_index and aggregator")
+        }
+        return try FederationEngine(config: federation, role: role, deadline: deadline)
     }
 }

@@ -6,16 +6,22 @@ import GRDB
 public final class SQLiteLogStorage: LogStorage {
     let db: DatabaseQueue
 
-    /// Opens (creating if needed) the database at `path`.
-    public init(path: String) throws {
+    /// How every Murmur SQLite file is opened: WAL, fully synchronous commits, a 10 s busy
+    /// timeout (the log and a node's own tables share one file, so they must agree).
+    public static func databaseConfiguration() -> Configuration {
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
+        return config
+    }
+
+    /// Opens (creating if needed) the database at `path`.
+    public init(path: String) throws {
         do {
-            db = try DatabaseQueue(path: path, configuration: config)
+            db = try DatabaseQueue(path: path, configuration: Self.databaseConfiguration())
             try db.write { db in
                 try db.execute(sql: """
                     CREATE TABLE IF NOT EXISTS tile (level INTEGER NOT NULL, idx INTEGER NOT NULL, data BLOB NOT NULL,

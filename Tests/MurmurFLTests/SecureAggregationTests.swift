@@ -4,6 +4,17 @@ import Testing
 @testable import MurmurFL
 
 @Suite struct SecureAggregationTests {
+    /// The plaintext mean of the deltas clipped to L2 ≤ 1 (what secure aggregation must give).
+    func clippedMean(_ rs: [FitResult], d: Int) -> [Float] {
+        var expected = [Float](repeating: 0, count: d)
+        for r in rs {
+            var x = r.delta
+            Vec.clip(&x, maxNorm: 1)
+            Vec.axpy(1 / Float(rs.count), x, &expected)
+        }
+        return expected
+    }
+
     func results(n: Int, d: Int, seed: UInt64) -> [FitResult] {
         var rng = SeededRNG(seed: seed)
         return (0..<n).map { i in
@@ -18,12 +29,7 @@ import Testing
         var s = SecureAggregation(base: FedAvg(), settings: SecAggSettings(), seed: 9)
         var global = [Float](repeating: 0, count: 40)
         try s.aggregate(global: &global, results: rs, round: 3)
-        var expected = [Float](repeating: 0, count: 40)
-        for r in rs {
-            var x = r.delta
-            Vec.clip(&x, maxNorm: 1)
-            Vec.axpy(1 / Float(rs.count), x, &expected)
-        }
+        let expected = clippedMean(rs, d: 40)
         let step = 2 * 1 / Float(1 << 16)
         for (a, b) in zip(global, expected) { #expect(abs(a - b) <= 2 * step, "\(a) vs \(b)") }
     }
@@ -37,12 +43,7 @@ import Testing
         #expect(p.threshold <= p.degree && 2 * p.threshold > p.degree)
         var global = [Float](repeating: 0, count: 12)
         try s.aggregate(global: &global, results: rs, round: 1)
-        var expected = [Float](repeating: 0, count: 12)
-        for r in rs {
-            var x = r.delta
-            Vec.clip(&x, maxNorm: 1)
-            Vec.axpy(1 / Float(n), x, &expected)
-        }
+        let expected = clippedMean(rs, d: 12)
         for (a, b) in zip(global, expected) { #expect(abs(a - b) <= 4 / Float(1 << 16), "\(a) vs \(b)") }
     }
 

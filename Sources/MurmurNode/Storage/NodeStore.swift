@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MurmurLog
 
 /// The node's tables in `DATA_DIR/node.sqlite`, next to MurmurLog's (tile, bundle, checkpoint, state, meta):
 /// the peer book, the block index, the round history, the ledger-state snapshot and node metadata.
@@ -12,14 +13,8 @@ public final class NodeStore: Sendable {
     /// Opens (creating if needed) `path` in WAL mode and runs the node migrations.
     public init(path: String) throws(NodeError) {
         self.path = path
-        var config = Configuration()
-        config.busyMode = .timeout(10)
-        config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         do {
-            db = try DatabaseQueue(path: path, configuration: config)
+            db = try DatabaseQueue(path: path, configuration: SQLiteLogStorage.databaseConfiguration())
             try Self.migrator.migrate(db)
         } catch {
             throw .storage("cannot open \(path): \(error)")

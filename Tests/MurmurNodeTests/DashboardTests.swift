@@ -1,6 +1,8 @@
 import Foundation
 import MurmurCore
 import MurmurNode
+import MurmurTestSupport
+import NIOConcurrencyHelpers
 import Testing
 
 /// The dashboard in a real browser: headless Chromium (Debian's `chromium`, installed by
@@ -72,5 +74,50 @@ import Testing
                 }
             }
         }
+    }
+
+    /// The issue's setting: `murmur cluster` (5 node processes: 4 clients and the aggregator)
+    /// trains its 10 rounds and keeps serving; the aggregator's dashboard shows all of them and
+    /// its 4 peers; Ctrl-C (SIGINT) then stops every process and the command exits 0.
+    @Test(.timeLimit(.minutes(4))) func theDashboardOfARunningClusterShowsItsRounds() async throws {
+        let chromium = try #require(Self.chromium(), "no chromium: install Debian's chromium (scripts/test does)")
+        let p = Process()
+        p.executableURL = murmurBinary
+        p.arguments = ["cluster", "--nodes", "4", "--seed", "3"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        let lines = NIOLockedValueBox<[String]>([])
+        try p.run()
+        Thread.detachNewThread {
+            var pending = Data()
+            while true {
+                let chunk = err.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                pending += chunk
+                while let nl = pending.firstIndex(of: 0x0A) {
+                    lines.withLockedValue { $0.append(String(decoding: pending[pending.startIndex..<nl], as: UTF8.self)) }
+                    pending = Data(pending[(nl + 1)...])
+                }
+            }
+        }
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        let serving = await eventually(seconds: 150) { lines.withLockedValue { $0.contains { $0.hasPrefix("serving the dashboard at ") } } }
+        try #require(serving, "the cluster never served its dashboard: \(lines.withLockedValue { $0 }.joined(separator: "\n"))")
+        let line = try #require(lines.withLockedValue { $0.first { $0.hasPrefix("serving the dashboard at ") } })
+        let url = try #require(URL(string: String(line.dropFirst("serving the dashboard at ".count).prefix { $0 != " " })))
+        let dom = try await Self.renderedDOM(chromium, url)
+        #expect(dom.contains("id=\"rounds-completed\">10<"), "rounds completed not shown")
+        let start = try #require(dom.range(of: "id=\"accuracy-plot\""))
+        #expect(dom[start.upperBound...].prefix(4000).contains("data-points=\"10\""), "no 10-point accuracy line")
+        let peers = try #require(dom.range(of: "id=\"peers-table\""))
+        let table = dom[peers.upperBound...].prefix { _ in true }
+        let body = table[..<(table.range(of: "</table>")?.lowerBound ?? table.endIndex)]
+        #expect(body.components(separatedBy: "<tr>").count - 1 >= 5, "expected the header and 4 peers: \(body)")
+        // Ctrl-C: every node stops and the command exits 0.
+        kill(p.processIdentifier, SIGINT)
+        #expect(await eventually(seconds: 30) { !p.isRunning }, "the cluster did not stop after SIGINT")
+        #expect(p.terminationStatus == 0)
+        #expect(lines.withLockedValue { $0.contains { $0.hasPrefix("stopping 5 nodes") } })
     }
 }

@@ -14,20 +14,14 @@ struct Cluster: AsyncParsableCommand {
         commandName: "cluster",
         abstract: "Start a federation of murmur node processes on loopback and train the bundled digits together.",
         discussion: """
-            Starts --nodes client nodes (each trains its own shard of the bundled digits, split as
-            `murmur simulate` splits it) and one aggregator node, each a separate `murmur node`
-            process with its own data folder, libp2p host and HTTP API. The aggregator runs the
-            rounds over /murmur/fl/1; progress is printed as rounds complete. With the same
-            --nodes, --rounds, --fraction and --seed, the final model CID equals that of
-            `murmur simulate --clients N --rounds R --fraction F --seed S`.
+            Starts --nodes client nodes (each trains its own shard of the bundled digits, split as `murmur simulate` splits it) and one aggregator node, each a separate `murmur node` process with its own data folder, libp2p host and HTTP API. The aggregator runs the rounds over /murmur/fl/1; progress is printed as rounds complete. With the same --nodes, --rounds, --fraction and --seed, the final model CID equals that of `murmur simulate --clients N --rounds R --fraction F --seed S --out DIR`.
 
-            With --rounds it prints a summary (--json: accuracy, rounds, model, checkpoint,
-            dashboard) and stops every node. Without --rounds it trains 10 rounds, then keeps the
-            nodes running and the aggregator's dashboard served until Ctrl-C, which stops them all.
+            With --rounds it prints a summary (--json: accuracy, rounds, model, checkpoint, dashboard) and stops every node. Without --rounds it trains 10 rounds, then keeps the nodes running and the aggregator's dashboard served until Ctrl-C, which stops them all.
 
             Examples:
               murmur cluster --nodes 5 --rounds 5
-              murmur cluster --nodes 20 --http-port 8080      # then open http://127.0.0.1:8080
+              murmur cluster --nodes 20 --http-port 8080
+                (then open http://127.0.0.1:8080/)
             """)
 
     @Option(help: "Client nodes to start (each trains one shard); one aggregator node is added.")

@@ -11,7 +11,7 @@ struct Bench: AsyncParsableCommand {
             .venv-bench (numpy, torch CPU, flwr); create it with `scripts/bench-venv` or pass
             --setup. Results are recorded in docs/benchmarks.md.
             """,
-        subcommands: [BenchGEMM.self, BenchTrain.self, BenchSimulate.self, BenchVerify.self, BenchLog.self, BenchPrivacy.self, BenchAggregate.self, BenchSecAgg.self, BenchP2P.self, BenchBlocks.self]
+        subcommands: [BenchGEMM.self, BenchTrain.self, BenchSimulate.self, BenchVerify.self, BenchLog.self, BenchPrivacy.self, BenchAggregate.self, BenchSecAgg.self, BenchP2P.self, BenchBlocks.self, BenchCluster.self]
     )
 }
 

@@ -33,4 +33,16 @@ import Testing
             #expect(r.stderr.contains(needle), "\(args): \(r.stderr)")
         }
     }
+
+    @Test(.timeLimit(.minutes(3))) func benchClusterPrintsOneJSONObjectWithItsRatio() throws {
+        let r = try runProcess(murmurBinary, ["bench", "cluster", "--nodes", "3", "--rounds", "1", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")
+        #expect(o["benchmark"] as? String == "cluster")
+        for key in ["rounds_per_minute_3", "simulated_rounds_per_minute_3", "bytes_per_client_round_3", "ratio_vs_simulation_3"] {
+            #expect((o[key] as? Double ?? 0) > 0, "\(key) in \(o)")
+        }
+        // A fit request and answer carry the model: at least 2 × 4 bytes per parameter per client.
+        #expect((o["bytes_per_client_round_3"] as? Double ?? 0) > 8 * 9_000)
+    }
 }

@@ -106,7 +106,7 @@ public struct FederationEngine: RoundEngine {
             roundStart = now
         })
         let metadata = simulation.config.modelMetadata(dataset: simulation.train.name, round: result.history.count)
-        let artifact = try ModelArtifact(network: try Network(config: result.model, parameters: result.parameters), metadata: metadata)
+        let artifact = ModelArtifact(network: try Network(config: result.model, parameters: result.parameters), metadata: metadata)
         let cid = try node.store.putModel(artifact)
         if let last = result.history.last {
             try node.recordRound(RoundSummary(

@@ -3,6 +3,9 @@
 /// (inline SVG), the log's checkpoint and witnesses, top contributors and open proposals.
 /// Why a string: the binary stays one file to copy to a device, with no resource bundle.
 enum Dashboard {
+    /// The page as UTF-8, encoded once (not on every request).
+    static let bytes = Array(html.utf8)
+
     /// `GET /` and `GET /dashboard`.
     static let html = #"""
 <!doctype html>

@@ -37,8 +37,11 @@ public enum NodeAPI {
         r.post("/v1/admin/cosign") { req, _ in await cosign(s, req) }
         r.post("/v1/admin/shutdown") { req, _ in await shutdown(s, req) }
         r.get("/metrics") { _, _ in await metrics(s) }
-        r.get("/") { _, _ in raw(Array(Dashboard.html.utf8), type: "text/html; charset=utf-8") }
-        r.get("/dashboard") { _, _ in raw(Array(Dashboard.html.utf8), type: "text/html; charset=utf-8") }
+        let dashboard: @Sendable (Request, BasicRequestContext) async -> Response = { _, _ in
+            raw(Dashboard.bytes, type: "text/html; charset=utf-8")
+        }
+        r.get("/", use: dashboard)
+        r.get("/dashboard", use: dashboard)
         return r
     }
 

@@ -2,7 +2,6 @@ import Foundation
 import MurmurCore
 import MurmurNode
 import MurmurTestSupport
-import NIOConcurrencyHelpers
 import Testing
 
 /// The dashboard in a real browser: headless Chromium (Debian's `chromium`, installed by
@@ -87,24 +86,12 @@ import Testing
         let err = Pipe()
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
-        let lines = NIOLockedValueBox<[String]>([])
         try p.run()
-        Thread.detachNewThread {
-            var pending = Data()
-            while true {
-                let chunk = err.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                pending += chunk
-                while let nl = pending.firstIndex(of: 0x0A) {
-                    lines.withLockedValue { $0.append(String(decoding: pending[pending.startIndex..<nl], as: UTF8.self)) }
-                    pending = Data(pending[(nl + 1)...])
-                }
-            }
-        }
+        let log = LineCollector(err.fileHandleForReading)
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        let serving = await eventually(seconds: 150) { lines.withLockedValue { $0.contains { $0.hasPrefix("serving the dashboard at ") } } }
-        try #require(serving, "the cluster never served its dashboard: \(lines.withLockedValue { $0 }.joined(separator: "\n"))")
-        let line = try #require(lines.withLockedValue { $0.first { $0.hasPrefix("serving the dashboard at ") } })
+        let serving = await eventually(seconds: 150) { log.lines.contains { $0.hasPrefix("serving the dashboard at ") } }
+        try #require(serving, "the cluster never served its dashboard: \(log.lines.joined(separator: "\n"))")
+        let line = try #require(log.lines.first { $0.hasPrefix("serving the dashboard at ") })
         let url = try #require(URL(string: String(line.dropFirst("serving the dashboard at ".count).prefix { $0 != " " })))
         let dom = try await Self.renderedDOM(chromium, url)
         #expect(dom.contains("id=\"rounds-completed\">10<"), "rounds completed not shown")
@@ -118,6 +105,6 @@ import Testing
         kill(p.processIdentifier, SIGINT)
         #expect(await eventually(seconds: 30) { !p.isRunning }, "the cluster did not stop after SIGINT")
         #expect(p.terminationStatus == 0)
-        #expect(lines.withLockedValue { $0.contains { $0.hasPrefix("stopping 5 nodes") } })
+        #expect(log.lines.contains { $0.hasPrefix("stopping 5 nodes") })
     }
 }

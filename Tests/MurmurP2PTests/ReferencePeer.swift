@@ -10,11 +10,12 @@ import NIOConcurrencyHelpers
 final class ReferencePeer: Sendable {
     private let process: Process
     private let errURL: URL
-    private let output = NIOLockedValueBox<[String]>([])
+    private let output: LineCollector
 
-    private init(process: Process, errURL: URL) {
+    private init(process: Process, errURL: URL, output: LineCollector) {
         self.process = process
         self.errURL = errURL
+        self.output = output
     }
 
     static func start(_ arguments: [String]) throws -> ReferencePeer {
@@ -33,27 +34,12 @@ final class ReferencePeer: Sendable {
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         p.standardOutput = out
         p.standardError = try FileHandle(forWritingTo: errURL)
-        let peer = ReferencePeer(process: p, errURL: errURL)
         try p.run()
-        let handle = out.fileHandleForReading
-        Thread.detachNewThread {
-            var pending = Data()
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                pending += chunk
-                while let nl = pending.firstIndex(of: 0x0A) {
-                    let line = String(decoding: pending[pending.startIndex..<nl], as: UTF8.self)
-                    pending = Data(pending[(nl + 1)...])
-                    peer.output.withLockedValue { $0.append(line) }
-                }
-            }
-        }
-        return peer
+        return ReferencePeer(process: p, errURL: errURL, output: LineCollector(out.fileHandleForReading))
     }
 
     /// Lines printed so far.
-    func lines() -> [String] { output.withLockedValue { $0 } }
+    func lines() -> [String] { output.lines }
 
     /// Waits (up to 30 s) for a line starting with `prefix`; returns the rest of it.
     func waitForLine(prefix: String) throws -> String {

@@ -45,3 +45,22 @@ public var murmurBinary: URL {
     }
     return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("murmur")
 }
+
+/// Runs `body` on a thread of its own and returns its result.
+///
+/// Swift's cooperative pool has one thread per core (two on the CI machines) and the whole test
+/// suite runs in parallel on it: a test that blocks one of those threads (waiting for a child
+/// process, sleeping, a long synchronous computation) stalls every other test's async work, and
+/// network tests then miss their deadlines. Blocking work goes through here instead.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (k: CheckedContinuation<T, any Error>) in
+        let thread = Thread { k.resume(with: Result { try body() }) }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+}
+
+/// `runProcess` off the cooperative pool (see `offPool`): use this from async tests.
+public func runProcessAsync(_ executable: URL, _ arguments: [String]) async throws -> ProcessOutput {
+    try await offPool { try runProcess(executable, arguments) }
+}

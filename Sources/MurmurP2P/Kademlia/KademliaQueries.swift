@@ -169,10 +169,20 @@ extension Kademlia {
             _ = try await lookup(key, request: KademliaMessage(type: .getProviders, key: key)) { _, response in
                 for entry in response.providerPeers {
                     guard let id = entry.peerID, id != me else { continue }
-                    let addrs = entry.multiaddrs
+                    let addrs = entry.multiaddrs.map(\.withoutPeer)
                     if !addrs.isEmpty { host.addAddresses(addrs, for: id) }
+                    // Every address we know for the provider: the ones this answer names, ones
+                    // earlier answers named, and the address book's (a record stored before the
+                    // provider's identify finished may carry none or stale ones).
+                    let known = host.addresses(for: id).map(\.withoutPeer)
                     found.withLockedValue { f in
-                        if !f.contains(where: { $0.0 == id }) { f.append((id, addrs.isEmpty ? host.addresses(for: id) : addrs)) }
+                        if let i = f.firstIndex(where: { $0.0 == id }) {
+                            for a in addrs + known where !f[i].1.contains(a) { f[i].1.append(a) }
+                        } else {
+                            var merged: [Multiaddr] = []
+                            for a in addrs + known where !merged.contains(a) { merged.append(a) }
+                            f.append((id, merged))
+                        }
                     }
                 }
                 return found.withLockedValue { $0.count } >= wanted

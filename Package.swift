@@ -134,9 +134,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "MurmurCoreTests", dependencies: ["MurmurCore"]),
-        .testTarget(name: "MurmurTensorTests", dependencies: ["MurmurTensor"]),
-        .testTarget(name: "MurmurMLTests", dependencies: ["MurmurML"]),
+        .testTarget(name: "MurmurCoreTests", dependencies: ["MurmurCore", "MurmurTestSupport"]),
+        .testTarget(name: "MurmurTensorTests", dependencies: ["MurmurTensor", "MurmurTestSupport"]),
+        .testTarget(name: "MurmurMLTests", dependencies: ["MurmurML", "MurmurTestSupport"]),
         // Shared by the test targets: process runner, the `murmur` binary, the Python reference peers.
         .target(name: "MurmurTestSupport", path: "Tests/Support"),
         .testTarget(name: "MurmurPrivacyTests", dependencies: ["MurmurPrivacy", "MurmurTestSupport"]),
@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "MurmurSecAggTests",
             dependencies: [
-                "MurmurSecAgg", "MurmurCore",
+                "MurmurSecAgg", "MurmurCore", "MurmurTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
@@ -159,8 +159,8 @@ let package = Package(
             ],
             resources: [.copy("Data")]
         ),
-        .testTarget(name: "MurmurVerifyTests", dependencies: ["MurmurVerify", "MurmurML", "CMurmurKernels"]),
-        .testTarget(name: "MurmurLedgerTests", dependencies: ["MurmurLedger", "MurmurLog", "MurmurCore"]),
+        .testTarget(name: "MurmurVerifyTests", dependencies: ["MurmurVerify", "MurmurML", "CMurmurKernels", "MurmurTestSupport"]),
+        .testTarget(name: "MurmurLedgerTests", dependencies: ["MurmurLedger", "MurmurLog", "MurmurCore", "MurmurTestSupport"]),
         // Byte-level protocol tests plus interop with py-libp2p (scripts/reference/libp2p_peer.py).
         .testTarget(
             name: "MurmurP2PTests",

@@ -10,8 +10,8 @@ import Testing
         var stderr: String
     }
 
-    func murmur(_ args: [String]) throws -> Run {
-        let r = try runProcess(murmurBinary, args)
+    func murmur(_ args: [String]) async throws -> Run {
+        let r = try await runProcessAsync(murmurBinary, args)
         return Run(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
@@ -21,10 +21,10 @@ import Testing
         return d
     }
 
-    @Test func jsonOutputAndModelFiles() throws {
+    @Test func jsonOutputAndModelFiles() async throws {
         let dir = tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try murmur(["simulate", "--clients", "10", "--rounds", "2", "--hidden", "16", "--json", "--out", dir.path])
+        let r = try await murmur(["simulate", "--clients", "10", "--rounds", "2", "--hidden", "16", "--json", "--out", dir.path])
         #expect(r.status == 0, "\(r.stderr)")
         let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         for key in ["accuracy", "loss", "rounds", "clients", "seconds", "history", "model_cid"] {
@@ -50,25 +50,25 @@ import Testing
         (["simulate", "--dropout", "1"], "--dropout"),
         (["bench", "gemm", "--sizes", "0"], "--sizes"),
     ])
-    func badInputIsAClearError(args: [String], mention: String) throws {
-        let r = try murmur(args)
+    func badInputIsAClearError(args: [String], mention: String) async throws {
+        let r = try await murmur(args)
         #expect(r.status != 0)
         #expect(r.stderr.contains(mention), "stderr: \(r.stderr)")
         #expect(!r.stderr.contains("Fatal error"))
     }
 
-    @Test func corruptCSVNamesTheLine() throws {
+    @Test func corruptCSVNamesTheLine() async throws {
         let dir = tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("bad.csv")
         try "a,b,label\n1,2,0\n3,4\n5,6,1\n".write(to: file, atomically: true, encoding: .utf8)
-        let r = try murmur(["simulate", "--dataset", file.path, "--clients", "2", "--rounds", "1"])
+        let r = try await murmur(["simulate", "--dataset", file.path, "--clients", "2", "--rounds", "1"])
         #expect(r.status != 0)
         #expect(r.stderr.contains("3"), "stderr: \(r.stderr)")
     }
 
-    @Test func helpTeaches() throws {
-        let r = try murmur(["simulate", "--help"])
+    @Test func helpTeaches() async throws {
+        let r = try await murmur(["simulate", "--help"])
         #expect(r.status == 0)
         for flag in ["--dataset", "--model", "--partition", "--alpha", "--clients", "--fraction", "--rounds", "--local-epochs",
                      "--batch-size", "--lr", "--strategy", "--mu", "--seed", "--dropout", "--out", "--json",

@@ -5,8 +5,8 @@ import Testing
 /// `murmur cluster`: real `murmur node` processes on loopback train the digits and end with the
 /// model `murmur simulate` produces from the same settings (issue 11, items 2 and 3).
 @Suite struct ClusterCLITests {
-    @Test(.timeLimit(.minutes(4))) func aClusterOfNodeProcessesEndsWithTheSimulatedModel() throws {
-        let r = try runProcess(murmurBinary, ["cluster", "--nodes", "3", "--rounds", "2", "--seed", "7", "--json"])
+    @Test(.timeLimit(.minutes(4))) func aClusterOfNodeProcessesEndsWithTheSimulatedModel() async throws {
+        let r = try await runProcessAsync(murmurBinary, ["cluster", "--nodes", "3", "--rounds", "2", "--seed", "7", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")
         #expect(summary["rounds"] as? Int == 2)
@@ -19,23 +19,23 @@ import Testing
 
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("murmur-cluster-sim-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let sim = try runProcess(murmurBinary, ["simulate", "--clients", "3", "--rounds", "2", "--fraction", "1", "--seed", "7", "--out", out])
+        let sim = try await runProcessAsync(murmurBinary, ["simulate", "--clients", "3", "--rounds", "2", "--fraction", "1", "--seed", "7", "--out", out])
         #expect(sim.status == 0, "\(sim.stderr)")
         #expect(sim.stdout.contains("model:  \(model) "), "cluster model \(model), simulate printed: \(sim.stdout)")
         let accuracy = try #require(summary["accuracy"] as? Double)
         #expect(sim.stdout.contains(String(format: "test accuracy %.2f %%", 100 * accuracy)))
     }
 
-    @Test func badArgumentsAreRefusedWithReasons() throws {
+    @Test func badArgumentsAreRefusedWithReasons() async throws {
         for (args, needle) in [(["--nodes", "1"], "--nodes"), (["--witnesses", "3"], "--witnesses"), (["--rounds", "0"], "--rounds"), (["--fraction", "0"], "--fraction")] {
-            let r = try runProcess(murmurBinary, ["cluster"] + args)
+            let r = try await runProcessAsync(murmurBinary, ["cluster"] + args)
             #expect(r.status == 64, "\(args): \(r.stderr)")
             #expect(r.stderr.contains(needle), "\(args): \(r.stderr)")
         }
     }
 
-    @Test(.timeLimit(.minutes(3))) func benchClusterPrintsOneJSONObjectWithItsRatio() throws {
-        let r = try runProcess(murmurBinary, ["bench", "cluster", "--nodes", "3", "--rounds", "1", "--json"])
+    @Test(.timeLimit(.minutes(3))) func benchClusterPrintsOneJSONObjectWithItsRatio() async throws {
+        let r = try await runProcessAsync(murmurBinary, ["bench", "cluster", "--nodes", "3", "--rounds", "1", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")
         #expect(o["benchmark"] as? String == "cluster")

@@ -5,7 +5,7 @@ import Testing
 @Suite struct RobustCLITests {
     let cli = CLITests()
 
-    @Test func badRobustnessFlagsAreRefusedWithTheFlagNamed() throws {
+    @Test func badRobustnessFlagsAreRefusedWithTheFlagNamed() async throws {
         for (args, needle) in [
             (["simulate", "--attack", "alie"], "--malicious"),
             (["simulate", "--malicious", "0.2"], "--attack"),
@@ -13,17 +13,17 @@ import Testing
             (["simulate", "--attack", "alie", "--malicious", "1.2"], "--malicious"),
             (["robustness", "--attacks", "none,teleport"], "teleport"),
         ] {
-            let r = try cli.murmur(args)
+            let r = try await cli.murmur(args)
             #expect(r.status != 0, "\(args)")
             #expect(r.stderr.contains(needle), "\(args): \(r.stderr)")
         }
     }
 
-    @Test func robustnessWritesTableAndHeatMap() throws {
+    @Test func robustnessWritesTableAndHeatMap() async throws {
         let dir = cli.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let md = dir.appendingPathComponent("r.md"), svg = dir.appendingPathComponent("r.svg")
-        let r = try cli.murmur(["robustness", "--rounds", "1", "--aggregators", "mean,median", "--attacks", "none,sign-flip",
+        let r = try await cli.murmur(["robustness", "--rounds", "1", "--aggregators", "mean,median", "--attacks", "none,sign-flip",
                                 "--out", md.path, "--svg", svg.path])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("[4/4]"))
@@ -32,8 +32,8 @@ import Testing
         #expect(try String(contentsOf: svg, encoding: .utf8).hasPrefix("<svg"))
     }
 
-    @Test func jsonNamesTheAggregatorAndTheAttack() throws {
-        let r = try cli.murmur(["simulate", "--clients", "10", "--rounds", "1", "--hidden", "8", "--json",
+    @Test func jsonNamesTheAggregatorAndTheAttack() async throws {
+        let r = try await cli.murmur(["simulate", "--clients", "10", "--rounds", "1", "--hidden", "8", "--json",
                                 "--aggregator", "median", "--attack", "backdoor", "--malicious", "0.2"])
         #expect(r.status == 0, "\(r.stderr)")
         let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
@@ -44,7 +44,7 @@ import Testing
         let success = try #require(obj?["backdoor_success"] as? Double)
         #expect(success >= 0 && success <= 1)
         // Without an attack only the aggregator is named.
-        let clean = try cli.murmur(["simulate", "--clients", "4", "--rounds", "1", "--hidden", "8", "--json"])
+        let clean = try await cli.murmur(["simulate", "--clients", "4", "--rounds", "1", "--hidden", "8", "--json"])
         let cleanObj = try JSONSerialization.jsonObject(with: Data(clean.stdout.utf8)) as? [String: Any]
         #expect(cleanObj?["aggregator"] as? String == "centered-clip")
         #expect(cleanObj?["attack"] == nil && cleanObj?["backdoor_success"] == nil)

@@ -1,7 +1,8 @@
+import MurmurTestSupport
 import Testing
 @testable import MurmurCore
 
-@Suite struct CIDTests {
+@Suite(.ownThreads) struct CIDTests {
     /// Known answer: `ipfs add --cid-version 1 --raw-leaves` of the bytes "hello world" (no newline)
     /// prints bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e; the sha2-256 digest is
     /// b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9 (FIPS 180-4).

@@ -1,7 +1,8 @@
+import MurmurTestSupport
 import Testing
 @testable import MurmurCore
 
-@Suite struct CanonicalJSONTests {
+@Suite(.ownThreads) struct CanonicalJSONTests {
     struct Record: Encodable {
         var zeta: Int
         var alpha: String

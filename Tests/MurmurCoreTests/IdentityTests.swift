@@ -1,7 +1,8 @@
+import MurmurTestSupport
 import Testing
 @testable import MurmurCore
 
-@Suite struct IdentityTests {
+@Suite(.ownThreads) struct IdentityTests {
     @Test func signAndVerify() throws {
         let id = Identity()
         let msg = Array("model v1".utf8)

@@ -1,7 +1,8 @@
+import MurmurTestSupport
 import Testing
 @testable import MurmurCore
 
-@Suite struct SeededRNGTests {
+@Suite(.ownThreads) struct SeededRNGTests {
     /// Known answer: xoshiro256** seeded by SplitMix64(0). SplitMix64's first output for state 0 is
     /// 0xe220a8397b1dcdaf (Vigna's splitmix64.c); we check that and the generator's determinism.
     @Test func splitMixKnownAnswer() {

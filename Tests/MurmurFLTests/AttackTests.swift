@@ -1,9 +1,10 @@
 import MurmurCore
 import MurmurML
+import MurmurTestSupport
 import Testing
 @testable import MurmurFL
 
-@Suite struct AttackTests {
+@Suite(.ownThreads) struct AttackTests {
     @Test func maliciousClientsAreASeededFraction() {
         let a = AttackKind.maliciousClients(population: 100, fraction: 0.2, seed: 42)
         #expect(a.count == 20 && a.allSatisfy { (0..<100).contains($0) })

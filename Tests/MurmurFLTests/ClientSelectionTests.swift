@@ -1,7 +1,8 @@
+import MurmurTestSupport
 import Testing
 @testable import MurmurFL
 
-@Suite struct ClientSelectionTests {
+@Suite(.ownThreads) struct ClientSelectionTests {
     @Test func fractionAndCount() {
         let online = Array(0..<100)
         let a = ClientSelection.fraction(0.1).select(from: online, round: 1, seed: 7)

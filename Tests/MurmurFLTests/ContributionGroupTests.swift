@@ -1,8 +1,9 @@
 import MurmurCore
+import MurmurTestSupport
 import Testing
 @testable import MurmurFL
 
-@Suite struct ContributionGroupTests {
+@Suite(.ownThreads) struct ContributionGroupTests {
     @Test func groupsPartitionTheRoundWithAtLeastTheGroupSize() {
         for (count, size) in [(20, 5), (22, 5), (7, 3), (3, 5), (1, 1)] {
             var rng = SeededRNG(seed: 11)

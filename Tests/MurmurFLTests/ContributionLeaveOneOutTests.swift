@@ -1,7 +1,8 @@
+import MurmurTestSupport
 import Testing
 @testable import MurmurFL
 
-@Suite struct ContributionLeaveOneOutTests {
+@Suite(.ownThreads) struct ContributionLeaveOneOutTests {
     /// An additive game v(S) = Σ_{i∈S} wᵢ: leave-one-out gives exactly wᵢ (and so does Shapley).
     @Test func additiveGameGivesTheWeights() throws {
         let w = [0.25, -0.5, 1.0, 0.0]

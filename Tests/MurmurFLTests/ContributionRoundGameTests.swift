@@ -1,9 +1,10 @@
 import MurmurCore
+import MurmurTestSupport
 import Testing
 @testable import MurmurFL
 
 /// Sub-model reconstruction: v(S) = u(server step from w_t along the coalition's average).
-@Suite struct ContributionRoundGameTests {
+@Suite(.ownThreads) struct ContributionRoundGameTests {
     /// Three clients, d = 2, linear utility u(w) = w₀ + w₁.
     static let results = [
         FitResult(client: 0, delta: [1, 0], sampleCount: 1, trainLoss: 0),

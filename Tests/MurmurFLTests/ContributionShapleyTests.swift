@@ -1,9 +1,10 @@
 import MurmurCore
+import MurmurTestSupport
 import Testing
 @testable import MurmurFL
 
 /// Exact Shapley (subset formula) and GTG-Shapley (Liu et al. 2022, Alg. 1) on toy games.
-@Suite struct ContributionShapleyTests {
+@Suite(.ownThreads) struct ContributionShapleyTests {
     /// A saturating, non-additive game: v(S) = 1 − Π_{i∈S}(1 − pᵢ) ("someone succeeds").
     static let p = [0.5, 0.3, 0.2, 0.1, 0.05, 0.0]
     static func saturating(_ n: Int) -> ClosureGame {

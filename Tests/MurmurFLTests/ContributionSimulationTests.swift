@@ -1,9 +1,10 @@
 import MurmurML
+import MurmurTestSupport
 import Testing
 @testable import MurmurFL
 
 /// Contribution scoring inside a simulated federation (Simulation+Contribution, RoundScorer).
-@Suite struct ContributionSimulationTests {
+@Suite(.ownThreads) struct ContributionSimulationTests {
     /// The docs/contribution.md experiment, shrunk to run in seconds in a debug build: 20 digits
     /// clients, all of them every round, 4 sign-flippers and 4 free-riders, plain mean.
     static func evidence(_ method: ContributionMethod) -> SimulationConfig {

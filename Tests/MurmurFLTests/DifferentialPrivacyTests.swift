@@ -1,9 +1,10 @@
 import Foundation
 import MurmurPrivacy
+import MurmurTestSupport
 import Testing
 @testable import MurmurFL
 
-@Suite struct DifferentialPrivacyTests {
+@Suite(.ownThreads) struct DifferentialPrivacyTests {
     func result(_ client: Int, _ delta: [Float], samples: Int = 10) -> FitResult {
         FitResult(client: client, delta: delta, sampleCount: samples, trainLoss: 0)
     }

@@ -2,12 +2,13 @@ import Foundation
 import MurmurCore
 import MurmurPrivacy
 import MurmurSecAgg
+import MurmurTestSupport
 import Testing
 
 @testable import MurmurFL
 
 /// Distributed DP over SecAgg+: clients' discrete Gaussian shares add up to the configured noise.
-@Suite struct DistributedDPTests {
+@Suite(.ownThreads) struct DistributedDPTests {
     func identities(_ n: Int) -> [Identity] {
         var rng = SeededRNG(seed: 77)
         return (0..<n).map { _ in Identity(deterministic: &rng) }

@@ -8,7 +8,7 @@ import Testing
 /// One FedAvg (and one FedProx) round computed by Murmur and by an independent NumPy
 /// implementation (scripts/reference/fedavg_numpy.py, float64) from the same initial weights,
 /// client data, batch order and hyper-parameters must agree to 1e-5.
-@Suite struct FedAvgReferenceTests {
+@Suite(.ownThreads) struct FedAvgReferenceTests {
     func problem(mu: Float) throws -> (json: [String: Any], clients: [SimulatedClient], initial: [Float], plan: LocalTrainingPlan, model: ModelConfig) {
         let (train, _) = Digits.split()
         let model = ModelConfig(architecture: .mlp(hidden: [16, 12]), inputShape: [64], classCount: 10)
@@ -38,7 +38,7 @@ import Testing
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("murmur-fedavg-\(UUID().uuidString).json")
         try JSONSerialization.data(withJSONObject: json).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let out = try PythonReference.run("fedavg_numpy.py", [file.path])
+        let out = try await PythonReference.run("fedavg_numpy.py", [file.path])
         let reference = (try JSONSerialization.jsonObject(with: out) as? [String: Any])?["parameters"] as? [Double] ?? []
         #expect(reference.count == initial.count)
 

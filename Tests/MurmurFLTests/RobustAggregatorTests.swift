@@ -1,9 +1,10 @@
 import MurmurCore
+import MurmurTestSupport
 import Testing
 @testable import MurmurFL
 
 /// Hand-checked small cases and invariants of every robust aggregator.
-@Suite struct RobustAggregatorTests {
+@Suite(.ownThreads) struct RobustAggregatorTests {
     let ctx = AggregationContext(round: 1, global: [])
 
     func updates(_ rows: [[Float]], samples: [Int]? = nil) -> ClientUpdates {

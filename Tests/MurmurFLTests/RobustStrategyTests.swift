@@ -1,7 +1,8 @@
+import MurmurTestSupport
 import Testing
 @testable import MurmurFL
 
-@Suite struct RobustStrategyTests {
+@Suite(.ownThreads) struct RobustStrategyTests {
     let results = [
         FitResult(client: 3, delta: [1, 2], sampleCount: 1, trainLoss: 0),
         FitResult(client: 5, delta: [4, -1], sampleCount: 3, trainLoss: 0),

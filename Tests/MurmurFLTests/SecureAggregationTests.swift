@@ -1,9 +1,10 @@
 import MurmurCore
 import MurmurTensor
+import MurmurTestSupport
 import Testing
 @testable import MurmurFL
 
-@Suite struct SecureAggregationTests {
+@Suite(.ownThreads) struct SecureAggregationTests {
     /// The plaintext mean of the deltas clipped to L2 ≤ 1 (what secure aggregation must give).
     func clippedMean(_ rs: [FitResult], d: Int) -> [Float] {
         var expected = [Float](repeating: 0, count: d)

@@ -1,9 +1,10 @@
 import Foundation
 import MurmurML
+import MurmurTestSupport
 import Testing
 @testable import MurmurFL
 
-@Suite struct SimulationTests {
+@Suite(.ownThreads) struct SimulationTests {
     func small(seed: UInt64 = 1) -> SimulationConfig {
         var c = SimulationConfig()
         c.clients = 10

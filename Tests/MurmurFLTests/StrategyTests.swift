@@ -1,7 +1,8 @@
+import MurmurTestSupport
 import Testing
 @testable import MurmurFL
 
-@Suite struct StrategyTests {
+@Suite(.ownThreads) struct StrategyTests {
     let results = [
         FitResult(client: 0, delta: [1, 2], sampleCount: 1, trainLoss: 0),
         FitResult(client: 1, delta: [4, -1], sampleCount: 3, trainLoss: 0),

@@ -1,8 +1,9 @@
+import MurmurTestSupport
 import Testing
 @testable import MurmurFL
 
 /// Wrappers keep the wrapped strategy's client configuration and server step (`WrappingStrategy`).
-@Suite struct WrappingStrategyTests {
+@Suite(.ownThreads) struct WrappingStrategyTests {
     @Test func wrappersForwardConfigureFitAndTheServerStep() throws {
         let plan = LocalTrainingPlan(epochs: 1, batchSize: 8, learningRate: 0.1)
         let base = FedProx(mu: 0.25, serverLearningRate: 0.5)

@@ -1,7 +1,8 @@
 @testable import MurmurLedger
+import MurmurTestSupport
 import Testing
 
-@Suite struct FixedPointTests {
+@Suite(.ownThreads) struct FixedPointTests {
     @Test func roundsAndClamps() {
         #expect(FixedPoint.micros(0.3125) == 312_500)
         #expect(FixedPoint.micros(1.0000005) == 1_000_001)

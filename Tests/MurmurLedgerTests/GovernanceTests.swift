@@ -1,8 +1,9 @@
 @testable import MurmurLedger
+import MurmurTestSupport
 import Testing
 
 /// Proposals, votes and enactments: quorum, threshold, supermajority, window and effective round.
-@Suite struct GovernanceTests {
+@Suite(.ownThreads) struct GovernanceTests {
     let f = LedgerFixture()
 
     func started(_ voting: VotingRule = .oneMemberOneVote) throws -> LedgerHarness {

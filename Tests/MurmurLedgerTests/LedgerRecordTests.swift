@@ -1,9 +1,10 @@
 import MurmurCore
 @testable import MurmurLedger
 import MurmurLog
+import MurmurTestSupport
 import Testing
 
-@Suite struct LedgerRecordTests {
+@Suite(.ownThreads) struct LedgerRecordTests {
     let f = LedgerFixture()
 
     /// `r` with its bytes rebuilt from (schema, author, body), keeping the signature.

@@ -2,10 +2,11 @@ import Foundation
 import MurmurCore
 @testable import MurmurLedger
 import MurmurLog
+import MurmurTestSupport
 import Testing
 
 /// The state machine: accepted records change the state, each invalid one is rejected with its reason.
-@Suite struct LedgerTests {
+@Suite(.ownThreads) struct LedgerTests {
     let f = LedgerFixture()
 
     func started() throws -> LedgerHarness {

@@ -2,10 +2,11 @@ import Foundation
 import MurmurCore
 @testable import MurmurLedger
 import MurmurLog
+import MurmurTestSupport
 import Testing
 
 /// The ledger on disk: the writer's batches and checkpoints, replay, and tampering caught with an index and a reason.
-@Suite struct LedgerVerifierTests {
+@Suite(.ownThreads) struct LedgerVerifierTests {
     let f = LedgerFixture()
 
     /// Genesis, then two rounds of model-version, three contributions and a reward: 11 entries in 3 batches.

@@ -2,10 +2,11 @@ import Foundation
 import MurmurCore
 @testable import MurmurLedger
 import MurmurLog
+import MurmurTestSupport
 import Testing
 
 /// The writer the simulation uses: one batch and one checkpoint per round, the policy's reward included.
-@Suite struct LedgerWriterTests {
+@Suite(.ownThreads) struct LedgerWriterTests {
     let f = LedgerFixture()
 
     @Test func recordRoundWritesVersionContributionsAndReward() throws {

@@ -1,8 +1,9 @@
 @testable import MurmurLedger
+import MurmurTestSupport
 import Testing
 
 /// The reward split: proportional to score, capped, nothing for low-quality or anomalous clients.
-@Suite struct RewardPolicyTests {
+@Suite(.ownThreads) struct RewardPolicyTests {
     func c(_ peer: String, _ score: Int, anomalous: Bool = false) -> Contribution {
         Contribution(round: 1, peer: peer, samples: 10, scoreMicros: score, method: "test", anomalous: anomalous)
     }

@@ -1,10 +1,11 @@
 import Foundation
+import MurmurTestSupport
 import Testing
 @testable import MurmurLog
 
 /// Equivocation evidence when the older size is a power of two: RFC 9162 omits MTH(D[0:m]) from the proof,
 /// so the evidence carries the newer tree's MTH(D[0:m]) and anyone can check it against both signed roots.
-@Suite struct EquivocationEvidenceTests {
+@Suite(.ownThreads) struct EquivocationEvidenceTests {
     @Test(arguments: [1, 2, 4, 8, 256])
     func powerOfTwoOldSizeIsProvable(m: Int) throws {
         let dir = temporaryDirectory()

@@ -1,8 +1,9 @@
 import MurmurLogHTTP
+import MurmurTestSupport
 import Testing
 
 /// `--listen` parsing: HOST:PORT, :PORT, PORT; anything else is refused.
-@Suite struct LogServerTests {
+@Suite(.ownThreads) struct LogServerTests {
     @Test func parsesListenAddresses() {
         #expect(LogServer.listenAddress("127.0.0.1:8080")! == ("127.0.0.1", 8080))
         #expect(LogServer.listenAddress(":0")! == ("127.0.0.1", 0))

@@ -1,9 +1,10 @@
 import Foundation
+import MurmurTestSupport
 import Testing
 @testable import MurmurLog
 
 /// RFC 9162 hashing and proofs against transparency-dev/merkle's test vectors (Data/README.md).
-@Suite struct MerkleProofTests {
+@Suite(.ownThreads) struct MerkleProofTests {
     /// The RFC 6962 test leaves used by transparency-dev/merkle (testonly/constants.go).
     static let leafData: [[UInt8]] = [
         [], [0x00], [0x10], [0x20, 0x21], [0x30, 0x31], [0x40, 0x41, 0x42, 0x43],

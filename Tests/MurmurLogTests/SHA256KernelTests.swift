@@ -1,11 +1,12 @@
 import Crypto
 import Foundation
+import MurmurTestSupport
 import Testing
 @testable import MurmurLog
 
 /// Every SHA-256 path (portable C, x86 SHA extensions, swift-crypto) against FIPS 180-4 known answers
 /// and against swift-crypto on random inputs of every length around the block boundaries.
-@Suite(.serialized) struct SHA256KernelTests {
+@Suite(.ownThreads, .serialized) struct SHA256KernelTests {
     /// FIPS 180-4 examples (NIST "SHA256.pdf" example values; CSRC "Cryptographic Standards and Guidelines").
     static let vectors: [(String, String)] = [
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),

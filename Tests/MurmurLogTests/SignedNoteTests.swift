@@ -1,9 +1,10 @@
 import Foundation
+import MurmurTestSupport
 import Testing
 @testable import MurmurLog
 
 /// Signed notes, verifier keys, checkpoints and cosignatures against the C2SP worked examples.
-@Suite struct SignedNoteTests {
+@Suite(.ownThreads) struct SignedNoteTests {
     // c2sp.org/signed-note, "Verifier keys → Example".
     static let exampleKey = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
     static let exampleNote = "This is an example message.\n\n\u{2014} example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n"

@@ -1,50 +1,53 @@
 import Foundation
+import MurmurTestSupport
 import Testing
 @testable import MurmurLog
 
 /// The SQLite-backed tile log: roots and proofs equal the in-memory reference across tile boundaries,
 /// state survives reopening, tiles are served in the tlog-tiles layout, corruption is detected.
-@Suite struct TileLogTests {
+@Suite(.ownThreads) struct TileLogTests {
     static func entry(_ i: Int) -> [UInt8] { [UInt8]("entry-\(i)") }
 
-    @Test func matchesReferenceAcrossTilesAndReopen() throws {
-        let dir = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("log.db").path
-        var leaves: [LogHash] = []
-        var log = try TileLog(storage: SQLiteLogStorage(path: path), origin: "murmur.test/log")
-        #expect(log.state.root == RFC9162.emptyRoot)
-        var rng = SystemRandomNumberGenerator()
-        var checkpoints: [(UInt64, LogHash)] = []
-        while leaves.count < 66_000 {
-            let k = leaves.count < 600 ? Int.random(in: 1...40, using: &rng) : Int.random(in: 1...9000, using: &rng)
-            let range = try log.append((leaves.count..<(leaves.count + k)).map(Self.entry))
-            #expect(range == UInt64(leaves.count)..<UInt64(leaves.count + k))
-            leaves += (leaves.count..<(leaves.count + k)).map { RFC9162.leafHash(Self.entry($0)) }
-            let ref = MemoryTree(leaves: leaves)
-            #expect(log.state.root == ref.root, "size \(leaves.count)")
-            checkpoints.append((UInt64(leaves.count), ref.root))
-            if Bool.random(using: &rng) { log = try TileLog(storage: SQLiteLogStorage(path: path), origin: "murmur.test/log") }
+    @Test func matchesReferenceAcrossTilesAndReopen() async throws {
+        try await onOwnThreads {
+            let dir = temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let path = dir.appendingPathComponent("log.db").path
+            var leaves: [LogHash] = []
+            var log = try TileLog(storage: SQLiteLogStorage(path: path), origin: "murmur.test/log")
+            #expect(log.state.root == RFC9162.emptyRoot)
+            var rng = SystemRandomNumberGenerator()
+            var checkpoints: [(UInt64, LogHash)] = []
+            while leaves.count < 66_000 {
+                let k = leaves.count < 600 ? Int.random(in: 1...40, using: &rng) : Int.random(in: 1...9000, using: &rng)
+                let range = try log.append((leaves.count..<(leaves.count + k)).map(Self.entry))
+                #expect(range == UInt64(leaves.count)..<UInt64(leaves.count + k))
+                leaves += (leaves.count..<(leaves.count + k)).map { RFC9162.leafHash(Self.entry($0)) }
+                let ref = MemoryTree(leaves: leaves)
+                #expect(log.state.root == ref.root, "size \(leaves.count)")
+                checkpoints.append((UInt64(leaves.count), ref.root))
+                if Bool.random(using: &rng) { log = try TileLog(storage: SQLiteLogStorage(path: path), origin: "murmur.test/log") }
+            }
+            let n = UInt64(leaves.count)
+            for i in [0, 1, 255, 256, 65_535, 65_536, leaves.count - 1].map(UInt64.init) {
+                let p = try log.inclusionProof(index: i)
+                try MerkleProof.verifyInclusion(index: i, size: n, leaf: leaves[Int(i)], proof: p, root: log.state.root)
+                #expect(try log.entry(at: i) == Self.entry(Int(i)))
+            }
+            for (m, root) in checkpoints.prefix(20) + checkpoints.suffix(3) {
+                #expect(try log.rootHash(size: m) == root)
+                try MerkleProof.verifyConsistency(from: m, to: n, proof: log.consistencyProof(from: m), oldRoot: root, newRoot: log.state.root)
+            }
+            try log.verifyIntegrity()
+            // Tiles: a full level-0 tile is 8192 bytes; a partial tile of a smaller width is a prefix.
+            #expect(try log.resource(TileID(level: 0, index: 0)).count == 8192)
+            #expect(try log.resource(TileID(level: 0, index: 0, width: 3)) == Array(try log.resource(TileID(level: 0, index: 0)).prefix(96)))
+            #expect(try log.resource(TileID(level: 2, index: 0, width: 1)).count == 32)
+            #expect(throws: LogStoreError.self) { try log.resource(TileID(level: 2, index: 0)) }
+            #expect(throws: LogStoreError.self) { try log.resource(TileID(level: 0, index: n >> 8 + 5)) }
+            let bundle = try EntryBundle.decode(log.resource(TileID(entriesAt: 1)))
+            #expect(bundle.count == 256 && Array(bundle[0]) == Self.entry(256))
         }
-        let n = UInt64(leaves.count)
-        for i in [0, 1, 255, 256, 65_535, 65_536, leaves.count - 1].map(UInt64.init) {
-            let p = try log.inclusionProof(index: i)
-            try MerkleProof.verifyInclusion(index: i, size: n, leaf: leaves[Int(i)], proof: p, root: log.state.root)
-            #expect(try log.entry(at: i) == Self.entry(Int(i)))
-        }
-        for (m, root) in checkpoints.prefix(20) + checkpoints.suffix(3) {
-            #expect(try log.rootHash(size: m) == root)
-            try MerkleProof.verifyConsistency(from: m, to: n, proof: log.consistencyProof(from: m), oldRoot: root, newRoot: log.state.root)
-        }
-        try log.verifyIntegrity()
-        // Tiles: a full level-0 tile is 8192 bytes; a partial tile of a smaller width is a prefix.
-        #expect(try log.resource(TileID(level: 0, index: 0)).count == 8192)
-        #expect(try log.resource(TileID(level: 0, index: 0, width: 3)) == Array(try log.resource(TileID(level: 0, index: 0)).prefix(96)))
-        #expect(try log.resource(TileID(level: 2, index: 0, width: 1)).count == 32)
-        #expect(throws: LogStoreError.self) { try log.resource(TileID(level: 2, index: 0)) }
-        #expect(throws: LogStoreError.self) { try log.resource(TileID(level: 0, index: n >> 8 + 5)) }
-        let bundle = try EntryBundle.decode(log.resource(TileID(entriesAt: 1)))
-        #expect(bundle.count == 256 && Array(bundle[0]) == Self.entry(256))
     }
 
     @Test func checkpointsAreSignedAndRecorded() throws {

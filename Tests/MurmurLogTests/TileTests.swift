@@ -1,8 +1,9 @@
+import MurmurTestSupport
 import Testing
 @testable import MurmurLog
 
 /// C2SP tlog-tiles paths, partial widths and entry bundles.
-@Suite struct TileTests {
+@Suite(.ownThreads) struct TileTests {
     @Test func pathEncodingFromSpec() throws {
         // "index 1234067 will be encoded as x001/x234/067" (c2sp.org/tlog-tiles)
         #expect(TileID(level: 0, index: 1_234_067).path == "tile/0/x001/x234/067")

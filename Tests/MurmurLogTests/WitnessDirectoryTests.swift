@@ -1,11 +1,12 @@
 import Foundation
 import MurmurLogHTTP
+import MurmurTestSupport
 import Testing
 @testable import MurmurLog
 
 /// A witness's state survives a restart: the latest cosigned checkpoint per log is persisted (atomically)
 /// before the cosignature is returned, so a restarted witness still answers 409 to a stale old size.
-@Suite struct WitnessDirectoryTests {
+@Suite(.ownThreads) struct WitnessDirectoryTests {
     @Test func stateSurvivesRestart() async throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

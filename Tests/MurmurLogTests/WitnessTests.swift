@@ -1,9 +1,10 @@
 import Foundation
+import MurmurTestSupport
 import Testing
 @testable import MurmurLog
 
 /// The tlog-witness add-checkpoint rules (200, 400, 403, 404, 409, 422) and equivocation evidence.
-@Suite struct WitnessTests {
+@Suite(.ownThreads) struct WitnessTests {
     static func body(old: UInt64, proof: [LogHash], note: Note) -> [UInt8] {
         Array(("old \(old)\n" + proof.map { $0.base64 + "\n" }.joined() + "\n" + note.serialized).utf8)
     }

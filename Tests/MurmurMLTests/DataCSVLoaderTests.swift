@@ -1,9 +1,10 @@
 import MurmurCore
+import MurmurTestSupport
 import Testing
 @testable import MurmurML
 
 /// CSV files: header detection, label and group columns, errors that name the line.
-@Suite struct DataCSVLoaderTests {
+@Suite(.ownThreads) struct DataCSVLoaderTests {
     func load(
         _ text: String, label: String? = nil, group: String? = nil, standardize: Bool = false
     ) throws -> (Dataset, String) {

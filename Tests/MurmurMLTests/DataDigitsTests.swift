@@ -1,10 +1,11 @@
 import Foundation
 import MurmurCore
+import MurmurTestSupport
 import Testing
 @testable import MurmurML
 
 /// The embedded UCI digits (scikit-learn's copy of the UCI optdigits test set, Data/digits.csv.gz).
-@Suite struct DataDigitsTests {
+@Suite(.ownThreads) struct DataDigitsTests {
     /// Per-class counts of `sklearn.datasets.load_digits()` (and of Data/digits.csv.gz).
     static let classCounts = [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
 

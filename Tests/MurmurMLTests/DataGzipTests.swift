@@ -1,10 +1,11 @@
 import Foundation
+import MurmurTestSupport
 import Testing
 @testable import MurmurML
 
 /// The gzip/DEFLATE reader against streams written by Python's zlib 1.x (`gzip.compress`,
 /// `zlib.compressobj(..., Z_FIXED)`), one per DEFLATE block type (RFC 1951 §3.2.4–3.2.7).
-@Suite struct DataGzipTests {
+@Suite(.ownThreads) struct DataGzipTests {
     func bytes(_ base64: String) -> [UInt8] { [UInt8](Data(base64Encoded: base64) ?? Data()) }
     let hello = Array(String(repeating: "hello, murmur\n", count: 3).utf8)
 

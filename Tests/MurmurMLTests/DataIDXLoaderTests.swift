@@ -1,9 +1,10 @@
+import MurmurTestSupport
 import Testing
 @testable import MurmurML
 
 /// IDX files as described on the MNIST page (LeCun, Cortes & Burges): big-endian u32 magic
 /// 0x00000803 / 0x00000801 and dimensions, then unsigned bytes.
-@Suite struct DataIDXLoaderTests {
+@Suite(.ownThreads) struct DataIDXLoaderTests {
     static func be32(_ v: Int) -> [UInt8] { [UInt8(v >> 24 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
 
     /// Three 2×3 images with pixels 0, 1, …, 17 and labels 4, 0, 9.

@@ -1,10 +1,11 @@
 import Foundation
 import MurmurCore
+import MurmurTestSupport
 import Testing
 @testable import MurmurML
 
 /// IID, Dirichlet label skew, McMahan shards and natural (column) partitions.
-@Suite struct DataPartitionerTests {
+@Suite(.ownThreads) struct DataPartitionerTests {
     static let train = Digits.split().train
 
     /// A data set with `groups` natural groups of uneven sizes.

@@ -1,8 +1,9 @@
+import MurmurTestSupport
 import Testing
 @testable import MurmurML
 
 /// Stratified train/test splits.
-@Suite struct DataSplitTests {
+@Suite(.ownThreads) struct DataSplitTests {
     /// Digits with each sample's feature replaced by its index, so splits can be traced back.
     static let indexed: Dataset = {
         let d = Digits.load()

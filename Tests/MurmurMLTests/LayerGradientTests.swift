@@ -1,4 +1,5 @@
 import MurmurCore
+import MurmurTestSupport
 import Testing
 @testable import MurmurML
 
@@ -8,7 +9,7 @@ import Testing
 /// dL/dy = r; backward(r) must match central differences (L(z + ε) − L(z − ε)) / (2ε) of every
 /// input and parameter z, with L accumulated in Double. Inputs are kept at least 0.1 away from
 /// the kinks of ReLU and max pooling so that ±ε never crosses one.
-struct LayerGradientTests {
+@Suite(.ownThreads) struct LayerGradientTests {
     @Test func denseGradients() {
         var rng = SeededRNG(seed: 1)
         let layer = Dense(inputs: 5, outputs: 4)

@@ -1,9 +1,10 @@
 import Foundation
 import MurmurCore
+import MurmurTestSupport
 import Testing
 @testable import MurmurML
 
-struct NetworkTests {
+@Suite(.ownThreads) struct NetworkTests {
     static let cnn = ModelConfig(architecture: .cnn(channels: [3, 2], hidden: 5), inputShape: [2, 6, 5], classCount: 3)
     static let mlp = ModelConfig(architecture: .mlp(hidden: [6, 4]), inputShape: [2, 3], classCount: 3)
 

@@ -1,8 +1,9 @@
+import MurmurTestSupport
 import Testing
 @testable import MurmurML
 
 /// Optimizer steps against values worked out by hand from the PyTorch update rules.
-struct OptimizerTests {
+@Suite(.ownThreads) struct OptimizerTests {
     @Test func sgdWithoutMomentum() {
         var sgd = SGD(learningRate: 0.1)
         var w: [Float] = [1, -2]

@@ -1,9 +1,10 @@
 import MurmurCore
 import MurmurTensor
+import MurmurTestSupport
 import Testing
 @testable import MurmurML
 
-struct SafetensorsTests {
+@Suite(.ownThreads) struct SafetensorsTests {
     /// huggingface/safetensors, safetensors/src/tensor.rs, `test_serialization`: the reference
     /// writer's bytes for one F32 tensor "attn.0" of shape [1, 2, 3] holding 0…5.
     static let referenceSerialization: [UInt8] = [

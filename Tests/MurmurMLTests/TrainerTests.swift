@@ -1,8 +1,9 @@
 import MurmurCore
+import MurmurTestSupport
 import Testing
 @testable import MurmurML
 
-struct TrainerTests {
+@Suite(.ownThreads) struct TrainerTests {
     /// Known answer from an independent Python implementation of SplitMix64 + xoshiro256**
     /// (Blackman & Vigna's reference algorithms) running the documented Fisher–Yates loop.
     @Test func epochOrderKnownAnswer() {

@@ -68,21 +68,21 @@ struct NodeCommandTests {
     }
 
     @Test("a bad setting exits 64 with one line naming the file and the key")
-    func badConfig() throws {
+    func badConfig() async throws {
         let dir = temporaryFolder("cli-bad")
         defer { cleanup(dir) }
         let config = dir + "/node.toml"
         try "http_port = \"eighty\"\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let r = try runProcess(murmurBinary, ["node", "--config", config])
+        let r = try await runProcessAsync(murmurBinary, ["node", "--config", config])
         #expect(r.status == 64)
         #expect(r.stderr.contains("\(config): 'http_port': must be an integer"), "\(r.stderr)")
-        let flag = try runProcess(murmurBinary, ["node", "--data-dir", dir + "/d", "--listen", "nonsense"])
+        let flag = try await runProcessAsync(murmurBinary, ["node", "--data-dir", dir + "/d", "--listen", "nonsense"])
         #expect(flag.status == 64 && flag.stderr.contains("'listen'"), "\(flag.stderr)")
     }
 
     @Test("--help teaches: an example config and the curl commands")
-    func help() throws {
-        let r = try runProcess(murmurBinary, ["node", "--help"])
+    func help() async throws {
+        let r = try await runProcessAsync(murmurBinary, ["node", "--help"])
         #expect(r.status == 0)
         for s in ["roles = [", "data_dir", "bootstrap", "curl -s http://127.0.0.1:8080/v1/status", "--config", "SIGTERM"] {
             #expect(r.stdout.contains(s), "missing \(s)")

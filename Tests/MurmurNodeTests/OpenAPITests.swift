@@ -12,15 +12,15 @@ struct OpenAPITests {
     static let spec = repositoryRoot.appendingPathComponent("docs/openapi.yaml").path
 
     /// Runs Python on `code` with the spec path as argv[1]; returns stdout.
-    func python(_ code: String, _ args: [String] = []) throws -> String {
-        let r = try runProcess(URL(fileURLWithPath: try PythonReference.python()), ["-c", code, Self.spec] + args)
+    func python(_ code: String, _ args: [String] = []) async throws -> String {
+        let r = try await runProcessAsync(URL(fileURLWithPath: try PythonReference.python()), ["-c", code, Self.spec] + args)
         guard r.status == 0 else { throw PythonReference.Failure(description: "python exited \(r.status): \(r.stderr)") }
         return r.stdout
     }
 
     /// "METHOD /path" for every operation in the spec, with each operation's documented statuses.
-    func operations() throws -> [String: Set<Int>] {
-        let out = try python("""
+    func operations() async throws -> [String: Set<Int>] {
+        let out = try await python("""
             import sys, json, yaml
             from openapi_spec_validator import validate
             spec = yaml.safe_load(open(sys.argv[1]))
@@ -38,7 +38,7 @@ struct OpenAPITests {
 
     @Test("the spec validates and lists exactly the router's routes")
     func routesMatch() async throws {
-        let ops = try operations()
+        let ops = try await operations()
         let dir = temporaryFolder("openapi")
         defer { cleanup(dir) }
         var config = testConfig(dir)
@@ -53,11 +53,11 @@ struct OpenAPITests {
     /// Checks each observed answer against the spec: status documented for the operation, content type
     /// documented for that status, JSON bodies valid under the response schema (jsonschema, Draft 2020-12,
     /// the dialect of OpenAPI 3.1). Returns the problems found.
-    func validate(_ observed: [Observed]) throws -> [String] {
+    func validate(_ observed: [Observed]) async throws -> [String] {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("murmur-observed-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }
         try JSONEncoder().encode(observed).write(to: file)
-        let out = try python("""
+        let out = try await python("""
             import sys, json, yaml
             from jsonschema import Draft202012Validator
             spec = yaml.safe_load(open(sys.argv[1]))
@@ -95,7 +95,7 @@ struct OpenAPITests {
 
     @Test("the running server's answers match the spec: statuses, content types, JSON schemas")
     func answersMatchSpec() async throws {
-        let ops = try operations()
+        let ops = try await operations()
         let dir = temporaryFolder("openapi-live")
         defer { cleanup(dir) }
         let cid = try writeTestModel(to: dir + "/model")
@@ -150,10 +150,10 @@ struct OpenAPITests {
         }
         #expect(Set(observed.map(\.op)) == Set(ops.keys), "every operation is exercised")
         #expect(observed.contains { $0.op == "POST /v1/verify" && $0.status == 200 && $0.body.contains("\"accepted\":1") })
-        let problems = try validate(observed)
+        let problems = try await validate(observed)
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
         // The check itself can fail: an undocumented field type is caught.
         let bad = Observed(op: "GET /v1/status", status: 200, type: "application/json", body: "{\"peer_id\": 5}")
-        #expect(try validate([bad]).count >= 2)
+        await #expect(try validate([bad]).count >= 2)
     }
 }

@@ -19,7 +19,7 @@ import Testing
 
     /// Root and chunk CIDs of a small chunked object, recomputed in Python (hashlib, base64,
     /// json with sorted keys and no spaces) from the format documented in docs/p2p.md.
-    @Test func chunkedObjectCIDsMatchPython() throws {
+    @Test func chunkedObjectCIDsMatchPython() async throws {
         var rng = SeededRNG(seed: 9)
         let bytes = (0..<1000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
         let (manifest, chunks) = BlockManifest.chunk(bytes, chunkSize: 300)
@@ -37,7 +37,7 @@ import Testing
             print(cid([1, 0x80, 0x04], text))
             for c in chunks: print(cid([1, 0x55], c))
             """
-        let out = try runProcess(URL(fileURLWithPath: try PythonReference.python()), ["-c", script, Multibase.hex(bytes)])
+        let out = try await runProcessAsync(URL(fileURLWithPath: try PythonReference.python()), ["-c", script, Multibase.hex(bytes)])
         #expect(out.status == 0, "python failed: \(out.stderr)")
         let lines = out.stdout.split(separator: "\n").map(String.init)
         #expect(lines == [manifest.cid.description] + chunks.map(\.cid.description))

@@ -8,38 +8,38 @@ import Testing
 /// `murmur p2p listen --topic` + `p2p sub` + `p2p pub` as a user runs them, on loopback.
 @Suite(.serialized) struct GossipsubCLITests {
     /// Waits up to 30 s for `text` in the process's logs (stdout and stderr).
-    static func waitForLog(_ p: ReferencePeer, _ text: String) throws {
+    static func waitForLog(_ p: ReferencePeer, _ text: String) async throws {
         for _ in 0..<300 {
             if p.logs().contains(text) { return }
-            Thread.sleep(forTimeInterval: 0.1)
+            try await Task.sleep(for: .milliseconds(100))
         }
         throw PythonReference.Failure(description: "no '\(text)' in the logs\n\(p.logs())")
     }
 
-    @Test(.timeLimit(.minutes(2))) func listenSubPub() throws {
+    @Test(.timeLimit(.minutes(2))) func listenSubPub() async throws {
         let listener = try ReferencePeer.start(executable: murmurBinary, ["p2p", "listen", "--topic", "news", "--heartbeat", "0.5"])
         defer { listener.stop() }
-        let addr = "/ip4/127.0.0.1/tcp/" + (try listener.waitForLine(prefix: "/ip4/127.0.0.1/tcp/"))
+        let addr = await "/ip4/127.0.0.1/tcp/" + (try listener.waitForLine(prefix: "/ip4/127.0.0.1/tcp/"))
         let listenerID = try #require(try Multiaddr(addr).peerID)
         let sub = try ReferencePeer.start(executable: murmurBinary, ["p2p", "sub", "--peer", addr, "news", "--count", "2", "--heartbeat", "0.5"])
         defer { sub.stop() }
         let json = try ReferencePeer.start(executable: murmurBinary, ["p2p", "sub", "--peer", addr, "news", "--count", "2", "--json", "--heartbeat", "0.5"])
         defer { json.stop() }
         do {
-            try Self.waitForLog(sub, "joined the mesh of news via \(listenerID)")
-            try Self.waitForLog(json, "joined the mesh of news via \(listenerID)")
+            try await Self.waitForLog(sub, "joined the mesh of news via \(listenerID)")
+            try await Self.waitForLog(json, "joined the mesh of news via \(listenerID)")
             let key = FileManager.default.temporaryDirectory.appendingPathComponent("murmur-pub-\(UUID().uuidString).key").path
             defer { try? FileManager.default.removeItem(atPath: key) }
-            let pub = try runProcess(murmurBinary, ["p2p", "pub", "--peer", addr, "--key", key, "news", "hello murmur"])
+            let pub = try await runProcessAsync(murmurBinary, ["p2p", "pub", "--peer", addr, "--key", key, "news", "hello murmur"])
             #expect(pub.status == 0, "\(pub.stderr)")
             #expect(pub.stdout.hasPrefix("published seqno="), "\(pub.stdout)")
-            let pub2 = try runProcess(murmurBinary, ["p2p", "pub", "--peer", addr, "--key", key, "news", "second"])
+            let pub2 = try await runProcessAsync(murmurBinary, ["p2p", "pub", "--peer", addr, "--key", key, "news", "second"])
             #expect(pub2.status == 0, "\(pub2.stderr)")
-            let publisher = try runProcess(murmurBinary, ["p2p", "id", "--key", key]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let publisher = try await runProcessAsync(murmurBinary, ["p2p", "id", "--key", key]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 
-            _ = try sub.waitForLine(prefix: "second")
+            _ = try await sub.waitForLine(prefix: "second")
             #expect(sub.lines() == ["hello murmur", "second"])
-            _ = try json.waitForLine(prefix: "{\"data\":\"second\"")
+            _ = try await json.waitForLine(prefix: "{\"data\":\"second\"")
             let first = try #require(json.lines().first)
             let obj = try #require(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
             #expect(obj["data"] as? String == "hello murmur")
@@ -47,7 +47,7 @@ import Testing
             #expect(obj["from"] as? String == publisher)
             #expect(obj["topic"] as? String == "news")
             #expect(obj["seqno"] is NSNumber)
-            let logged = try listener.waitForLine(prefix: "pubsub topic=news from=\(publisher) ")
+            let logged = try await listener.waitForLine(prefix: "pubsub topic=news from=\(publisher) ")
             #expect(logged.hasSuffix(" data=hello murmur"))
             // --count 2: both subscribers exit by themselves, successfully.
             #expect(sub.interrupt() == 0)
@@ -58,11 +58,11 @@ import Testing
         }
     }
 
-    @Test func pubToNobodyFailsWithAReason() throws {
-        let r = try runProcess(murmurBinary, ["p2p", "pub", "--peer", "/ip4/127.0.0.1/tcp/1", "--handshake-timeout", "2", "t", "x"])
+    @Test func pubToNobodyFailsWithAReason() async throws {
+        let r = try await runProcessAsync(murmurBinary, ["p2p", "pub", "--peer", "/ip4/127.0.0.1/tcp/1", "--handshake-timeout", "2", "t", "x"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("cannot reach /ip4/127.0.0.1/tcp/1"), "\(r.stderr)")
-        let bad = try runProcess(murmurBinary, ["p2p", "sub", "--peer", "/ip4/1.2.3/tcp/1", "t"])
+        let bad = try await runProcessAsync(murmurBinary, ["p2p", "sub", "--peer", "/ip4/1.2.3/tcp/1", "t"])
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("invalid multiaddr"))
     }

@@ -50,8 +50,8 @@ import Testing
         let (host, pubsub) = try Self.host()
         defer { pubsub.close() }
         do {
-            let pyID = try PeerID(parsing: try peer.waitForLine(prefix: "PEER "))
-            let addr = try Multiaddr(try peer.waitForLine(prefix: "ADDR "))
+            let pyID = try await PeerID(parsing: try peer.waitForLine(prefix: "PEER "))
+            let addr = try await Multiaddr(try peer.waitForLine(prefix: "ADDR "))
             let messages = pubsub.subscribe(Self.topic)
             let conn = try await withDeadline(seconds: 20, "dial \(addr)") { try await host.connect(addr) }
             #expect(conn.remotePeer == pyID)
@@ -68,7 +68,7 @@ import Testing
             let sent = try pubsub.publish(Self.topic, Array("hello from murmur".utf8))
             let reply = try await Self.next(messages, "py:hello from murmur", seconds: 30)
             #expect(reply.from == pyID)
-            let line = try peer.waitForLine(prefix: "RECV ")
+            let line = try await peer.waitForLine(prefix: "RECV ")
             #expect(line == "from=\(host.peerID) seqno=\(sent.seqno.map { String(format: "%02x", $0) }.joined()) topic=\(Self.topic) data=hello from murmur")
             #expect(pubsub.stats.invalidSignatures == 0)
             #expect(pubsub.peerScore(pyID) >= 0)

@@ -17,8 +17,8 @@ import Testing
         let peer = try ReferencePeer.start(["listen", "--timeout", "150"])
         defer { peer.stop() }
         do {
-            let pyID = try PeerID(parsing: try peer.waitForLine(prefix: "PEER "))
-            let addr = try Multiaddr(try peer.waitForLine(prefix: "ADDR "))
+            let pyID = try await PeerID(parsing: try peer.waitForLine(prefix: "PEER "))
+            let addr = try await Multiaddr(try peer.waitForLine(prefix: "ADDR "))
             #expect(addr.peerID == pyID)
             let host = P2PHost(identity: Identity())
             let conn = try await withDeadline(seconds: 20, "dial \(addr)") { try await host.dial(addr) }

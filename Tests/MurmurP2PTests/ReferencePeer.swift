@@ -42,11 +42,11 @@ final class ReferencePeer: Sendable {
     func lines() -> [String] { output.lines }
 
     /// Waits (up to 30 s) for a line starting with `prefix`; returns the rest of it.
-    func waitForLine(prefix: String) throws -> String {
+    func waitForLine(prefix: String) async throws -> String {
         for _ in 0..<300 {
             if let l = lines().first(where: { $0.hasPrefix(prefix) }) { return String(l.dropFirst(prefix.count)) }
             guard process.isRunning else { break }
-            Thread.sleep(forTimeInterval: 0.1)
+            try await Task.sleep(for: .milliseconds(100))
         }
         throw PythonReference.Failure(description: "the reference peer printed no '\(prefix)' line\n\(logs())")
     }

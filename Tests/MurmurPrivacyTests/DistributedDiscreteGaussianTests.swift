@@ -1,11 +1,12 @@
 import Foundation
+import MurmurTestSupport
 import Testing
 
 @testable import MurmurPrivacy
 
 /// The DDG accountant (Kairouz, Liu & Steinke, ICML 2021) against hand-worked values and the
 /// continuous Gaussian it approaches.
-@Suite struct DistributedDiscreteGaussianTests {
+@Suite(.ownThreads) struct DistributedDiscreteGaussianTests {
     /// Hand-worked: n = 2 clients with σ² = 1, d = 1, clip c = 1, β = 0 (unconditional rounding).
     /// Δ₂ = c + √d = 2, Δ₁ = Δ₂·min(√d, Δ₂) = 2, central std √(nσ²) = √2 (z = √2), so
     /// s₂ = s₁ = √2; τ = 10·exp(−2π²·1·½) = 10e^{−π²}. At α = 2: term 1 = s₂² + τd = 2 + τ,

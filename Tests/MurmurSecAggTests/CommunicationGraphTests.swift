@@ -1,9 +1,10 @@
 import MurmurCore
+import MurmurTestSupport
 import Testing
 
 @testable import MurmurSecAgg
 
-@Suite struct CommunicationGraphTests {
+@Suite(.ownThreads) struct CommunicationGraphTests {
     @Test func hararyGraphIsRegularSymmetricAndSeeded() throws {
         for (n, k) in [(10, 4), (11, 6), (50, 8), (100, 13)] {
             let g = try CommunicationGraph(count: n, degree: k, seed: 42)

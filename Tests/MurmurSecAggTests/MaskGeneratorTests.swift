@@ -1,11 +1,12 @@
 import Crypto
 import Foundation
+import MurmurTestSupport
 import Testing
 import _CryptoExtras
 
 @testable import MurmurSecAgg
 
-@Suite struct MaskGeneratorTests {
+@Suite(.ownThreads) struct MaskGeneratorTests {
     private func hex(_ s: String) -> [UInt8] {
         var out = [UInt8](), chars = Array(s)
         while chars.count >= 2 { out.append(UInt8(String(chars[0..<2]), radix: 16) ?? 0); chars.removeFirst(2) }

@@ -1,11 +1,12 @@
 import MurmurCore
+import MurmurTestSupport
 import Testing
 
 @testable import MurmurSecAgg
 
 /// `SecAggRoundConfig.minimumSurvivors`: distributed DP needs the noise of enough clients, so
 /// honest clients refuse to unmask, and an honest server aborts, below that many masked inputs.
-@Suite struct MinimumSurvivorsTests {
+@Suite(.ownThreads) struct MinimumSurvivorsTests {
     /// Stages 1–3 with clients 0 and 1 never sending their masked input (4 of 6 survive).
     func drive(clientConfig: SecAggRoundConfig, serverConfig: SecAggRoundConfig, r: TestRound)
         throws -> (clients: [SecAggClient], server: SecAggServer)

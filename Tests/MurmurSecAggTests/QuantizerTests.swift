@@ -1,9 +1,10 @@
 import MurmurCore
+import MurmurTestSupport
 import Testing
 
 @testable import MurmurSecAgg
 
-@Suite struct QuantizerTests {
+@Suite(.ownThreads) struct QuantizerTests {
     @Test func ringIsWideEnoughForTheSum() throws {
         for (q, n) in [(16, 100), (8, 1000), (20, 1 << 12), (31, 2)] {
             let quantizer = try Quantizer(clip: 1, inputBits: q, clientCount: n)

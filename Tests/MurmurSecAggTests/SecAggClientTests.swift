@@ -1,10 +1,11 @@
 import MurmurCore
+import MurmurTestSupport
 import Testing
 
 @testable import MurmurSecAgg
 
 /// An honest client against a malicious or confused server.
-@Suite struct SecAggClientTests {
+@Suite(.ownThreads) struct SecAggClientTests {
     @Test func refusesToRevealBothSecretsOfOneClient() throws {
         let r = try TestRound(n: 8, k: 4, t: 3)
         var d = try DrivenRound(r, skipInput: [5])

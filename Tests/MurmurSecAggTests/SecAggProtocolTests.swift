@@ -1,9 +1,10 @@
 import MurmurCore
+import MurmurTestSupport
 import Testing
 
 @testable import MurmurSecAgg
 
-@Suite struct SecAggProtocolTests {
+@Suite(.ownThreads) struct SecAggProtocolTests {
     @Test func unmaskedSumEqualsPlaintextSumInTheRing() throws {
         let r = try TestRound(n: 8, k: 4, t: 3)
         let (result, stats) = try SecAggSimulation.run(config: r.config, identities: r.identities, inputs: r.inputs)
@@ -21,44 +22,46 @@ import Testing
     /// Masks cancel for random graphs and random dropouts at every stage: the round returns
     /// exactly Σ_{u∈U3} x_u when an oracle says every needed secret has t shares, and a typed
     /// abort otherwise. The server never receives both kinds of share for one client.
-    @Test func masksCancelUnderRandomGraphsAndDropouts() throws {
-        var rng = SeededRNG(seed: 11)
-        var successes = 0, aborts = 0
-        for trial in 0..<24 {
-            let n = 8 + Int(rng.next() % 9)
-            let k = 4 + 2 * Int(rng.next() % 3)
-            let t = k / 2 + 1 + Int(rng.next() % UInt64(k - k / 2))
-            let r = try TestRound(n: n, k: k, t: t, dimension: 8, seed: UInt64(100 + trial))
-            var dropouts = [Int: SecAggStage]()
-            for u in 0..<n where rng.nextDouble() < 0.25 {
-                dropouts[u] = SecAggStage.allCases[Int(rng.next() % 4)]
-            }
-            var revealedSelf = Set<Int>(), revealedKey = Set<Int>()
-            let expected = oracle(r, dropouts)
-            do {
-                let (result, _) = try SecAggSimulation.run(
-                    config: r.config, identities: r.identities, inputs: r.inputs, dropouts: dropouts
-                ) { m in
-                    if case .unmaskResponse(_, _, let s, let k) = m {
-                        revealedSelf.formUnion(s.map(\.owner))
-                        revealedKey.formUnion(k.map(\.owner))
+    @Test func masksCancelUnderRandomGraphsAndDropouts() async throws {
+        try await onOwnThreads {
+            var rng = SeededRNG(seed: 11)
+            var successes = 0, aborts = 0
+            for trial in 0..<24 {
+                let n = 8 + Int(rng.next() % 9)
+                let k = 4 + 2 * Int(rng.next() % 3)
+                let t = k / 2 + 1 + Int(rng.next() % UInt64(k - k / 2))
+                let r = try TestRound(n: n, k: k, t: t, dimension: 8, seed: UInt64(100 + trial))
+                var dropouts = [Int: SecAggStage]()
+                for u in 0..<n where rng.nextDouble() < 0.25 {
+                    dropouts[u] = SecAggStage.allCases[Int(rng.next() % 4)]
+                }
+                var revealedSelf = Set<Int>(), revealedKey = Set<Int>()
+                let expected = oracle(r, dropouts)
+                do {
+                    let (result, _) = try SecAggSimulation.run(
+                        config: r.config, identities: r.identities, inputs: r.inputs, dropouts: dropouts
+                    ) { m in
+                        if case .unmaskResponse(_, _, let s, let k) = m {
+                            revealedSelf.formUnion(s.map(\.owner))
+                            revealedKey.formUnion(k.map(\.owner))
+                        }
                     }
+                    #expect(expected != nil, "trial \(trial): succeeded where the oracle predicts an abort")
+                    #expect(result.contributors == expected?.sorted())
+                    #expect(result.sum == r.plainSum(result.contributors))
+                    successes += 1
+                } catch let error as SecAggError {
+                    #expect(expected == nil, "trial \(trial): \(error)")
+                    switch error {
+                    case .tooFewSurvivors, .cannotReconstruct: break
+                    default: Issue.record("unexpected abort \(error)")
+                    }
+                    aborts += 1
                 }
-                #expect(expected != nil, "trial \(trial): succeeded where the oracle predicts an abort")
-                #expect(result.contributors == expected?.sorted())
-                #expect(result.sum == r.plainSum(result.contributors))
-                successes += 1
-            } catch let error as SecAggError {
-                #expect(expected == nil, "trial \(trial): \(error)")
-                switch error {
-                case .tooFewSurvivors, .cannotReconstruct: break
-                default: Issue.record("unexpected abort \(error)")
-                }
-                aborts += 1
+                #expect(revealedSelf.isDisjoint(with: revealedKey))
             }
-            #expect(revealedSelf.isDisjoint(with: revealedKey))
+            #expect(successes > 5)
         }
-        #expect(successes > 5)
     }
 
     /// Independent model of who survives each stage; returns U3 if the round must succeed.

@@ -1,10 +1,11 @@
 import MurmurCore
+import MurmurTestSupport
 import Testing
 
 @testable import MurmurSecAgg
 
 /// The server against replayed, forged and malformed client messages, and its abort paths.
-@Suite struct SecAggServerTests {
+@Suite(.ownThreads) struct SecAggServerTests {
     @Test func rejectsReplayedForgedAndMalformedKeys() throws {
         let r = try TestRound(n: 6, k: 4, t: 3)
         var clients = try r.clients()

@@ -1,9 +1,10 @@
 import MurmurCore
+import MurmurTestSupport
 import Testing
 
 @testable import MurmurSecAgg
 
-@Suite struct SecAggSimulationTests {
+@Suite(.ownThreads) struct SecAggSimulationTests {
     /// Byte accounting: every client sends its masked vector (4 bytes per coordinate, b ≤ 32)
     /// plus keys and k share boxes; a dropped client sends less than a survivor.
     @Test func statsCountWireBytesPerClient() throws {

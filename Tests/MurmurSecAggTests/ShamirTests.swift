@@ -1,9 +1,10 @@
 import MurmurCore
+import MurmurTestSupport
 import Testing
 
 @testable import MurmurSecAgg
 
-@Suite struct ShamirTests {
+@Suite(.ownThreads) struct ShamirTests {
     @Test func fieldArithmeticIdentities() {
         let p = FieldElement.modulus
         #expect((FieldElement(p - 1) * FieldElement(p - 1)).value == 1)  // (−1)² = 1

@@ -1,8 +1,9 @@
+import MurmurTestSupport
 import Testing
 
 @testable import MurmurSecAgg
 
-@Suite struct WireTests {
+@Suite(.ownThreads) struct WireTests {
     static let keys = AdvertisedKeys(
         round: 3, sender: 1, encryptionKey: Array(repeating: 1, count: 32), maskKey: Array(repeating: 2, count: 32),
         signature: Array(repeating: 3, count: 64))

@@ -1,8 +1,9 @@
+import MurmurTestSupport
 import Testing
 import MurmurTensor
 
 /// `GEMMBenchmark` returns a usable number; its value is machine-dependent and not asserted.
-@Suite struct GEMMBenchmarkTests {
+@Suite(.ownThreads) struct GEMMBenchmarkTests {
     @Test func reportsFinitePositiveThroughput() {
         for threads in [1, 2] {
             let gflops = GEMMBenchmark.gflops(n: 24, threads: threads, minSeconds: 0)

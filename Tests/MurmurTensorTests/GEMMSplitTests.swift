@@ -1,8 +1,9 @@
+import MurmurTestSupport
 import Testing
 @testable import MurmurTensor
 
 /// How `sgemm` divides work between threads, and the thread-count setting.
-@Suite struct GEMMSplitTests {
+@Suite(.ownThreads) struct GEMMSplitTests {
     @Test func smallLayerProductsStayOnOneThread() {
         for (m, n, k) in [(32, 128, 64), (64, 128, 32), (32, 64, 128), (1, 4096, 64)] {
             let split = GEMMSplit(m: m, n: n, k: k, threads: 2, parallelThreshold: GEMM.parallelThreshold,

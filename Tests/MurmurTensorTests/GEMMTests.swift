@@ -1,8 +1,9 @@
+import MurmurTestSupport
 import Testing
 @testable import MurmurTensor
 
 /// `GEMM.sgemm` against a double-precision reference, on every kernel this CPU runs.
-@Suite struct GEMMTests {
+@Suite(.ownThreads) struct GEMMTests {
     static let backends = GEMMBackend.allCases.filter(\.isAvailable)
 
     @Test(arguments: backends)
@@ -18,15 +19,17 @@ import Testing
     /// Shapes that cross every cache block (KC ≤ 384 in k, MC = 144 in m, NC = 2048 in n) and
     /// leave partial register tiles, in all four transpose combinations.
     @Test(arguments: backends)
-    func shapesCrossingCacheBlocks(backend: GEMMBackend) {
-        var rng = TestRNG(state: 2)
-        let shapes = [(m: 150, n: 37, k: 801), (m: 7, n: 2085, k: 19), (m: 301, n: 33, k: 5)]
-        for shape in shapes {
-            for trans in [(false, false), (false, true), (true, false), (true, true)] {
-                let problem = GEMMProblem(transA: trans.0, transB: trans.1, m: shape.m, n: shape.n, k: shape.k,
-                                          padA: 3, padB: 1, padC: 4, alpha: -0.75, beta: 1.5, rng: &rng)
-                let errors = problem.errors(in: problem.run(backend: backend, threads: 1))
-                #expect(errors.isEmpty, "\(backend) \(problem): \(errors.prefix(3))")
+    func shapesCrossingCacheBlocks(backend: GEMMBackend) async throws {
+        try await onOwnThreads {
+            var rng = TestRNG(state: 2)
+            let shapes = [(m: 150, n: 37, k: 801), (m: 7, n: 2085, k: 19), (m: 301, n: 33, k: 5)]
+            for shape in shapes {
+                for trans in [(false, false), (false, true), (true, false), (true, true)] {
+                    let problem = GEMMProblem(transA: trans.0, transB: trans.1, m: shape.m, n: shape.n, k: shape.k,
+                                              padA: 3, padB: 1, padC: 4, alpha: -0.75, beta: 1.5, rng: &rng)
+                    let errors = problem.errors(in: problem.run(backend: backend, threads: 1))
+                    #expect(errors.isEmpty, "\(backend) \(problem): \(errors.prefix(3))")
+                }
             }
         }
     }

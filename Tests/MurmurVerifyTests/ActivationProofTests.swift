@@ -1,8 +1,9 @@
 import MurmurCore
+import MurmurTestSupport
 import Testing
 @testable import MurmurVerify
 
-@Suite struct ActivationProofTests {
+@Suite(.ownThreads) struct ActivationProofTests {
     @Test func topKPicksLargestMagnitudes() {
         let v: [Float] = [0.1, -5, 3, 0, 2, -2.5]
         v.withUnsafeBufferPointer { #expect(ActivationProof.topK($0, k: 3) == [1, 2, 5]) }

@@ -1,6 +1,7 @@
 import Foundation
 import MurmurCore
 import MurmurML
+import MurmurTestSupport
 import Testing
 @testable import MurmurVerify
 
@@ -37,7 +38,7 @@ struct Fixture {
     func verifier() -> ReceiptVerifier { ReceiptVerifier(models: [cid: network]) }
 }
 
-@Suite struct ReceiptTests {
+@Suite(.ownThreads) struct ReceiptTests {
     @Test func honestReceiptsVerifyInBothModes() throws {
         let f = try Fixture()
         for mode in [InferenceMode.fast, .exact] {

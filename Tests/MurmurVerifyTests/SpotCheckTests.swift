@@ -1,9 +1,10 @@
 import MurmurCore
 import MurmurML
+import MurmurTestSupport
 import Testing
 @testable import MurmurVerify
 
-@Suite struct SpotCheckTests {
+@Suite(.ownThreads) struct SpotCheckTests {
     /// Devices that forge the output in a fixed number of their receipts are caught (at least one
     /// re-checked receipt rejected) at the rate 1 − (1 − f)^lies predicts. Real receipts, real
     /// re-execution; over several seeds the observed rate must sit within 4 standard errors.

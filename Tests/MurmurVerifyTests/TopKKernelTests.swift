@@ -1,11 +1,12 @@
 import CMurmurKernels
 import MurmurCore
+import MurmurTestSupport
 import Testing
 @testable import MurmurVerify
 
 /// The C top-k kernel behind activation proofs: both paths (portable and AVX-512, when this CPU
 /// has it) against a plain sort, on data with ties, zeros, negative values and NaN.
-@Suite struct TopKKernelTests {
+@Suite(.ownThreads) struct TopKKernelTests {
     /// The definition: the k largest |x| (NaN as 0), ties to the lower index, ascending indices.
     static func reference(_ v: [Float], k: Int) -> [Int] {
         func mag(_ x: Float) -> Float { x.isNaN ? 0 : abs(x) }

@@ -17,9 +17,9 @@ public enum PythonReference {
     }
 
     /// Runs `scripts/reference/<script>` with `arguments`; returns stdout, throws with stderr on failure.
-    public static func run(_ script: String, _ arguments: [String]) throws -> Data {
+    public static func run(_ script: String, _ arguments: [String]) async throws -> Data {
         let script = repositoryRoot.appendingPathComponent("scripts/reference/\(script)").path
-        let r = try runProcess(URL(fileURLWithPath: try python()), [script] + arguments)
+        let r = try await runProcessAsync(URL(fileURLWithPath: try python()), [script] + arguments)
         guard r.status == 0 else {
             throw Failure(description: "\(script) exited \(r.status): \(r.stderr)")
         }

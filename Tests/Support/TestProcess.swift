@@ -64,3 +64,47 @@ public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) asy
 public func runProcessAsync(_ executable: URL, _ arguments: [String]) async throws -> ProcessOutput {
     try await offPool { try runProcess(executable, arguments) }
 }
+
+/// A task executor with threads of its own, for CPU-heavy or blocking test bodies (see `offPool`).
+///
+/// `onOwnThreads { … }` runs a test's body here through a task-executor preference: the test keeps
+/// its task (so `#expect` and task locals work as usual) and its child tasks follow it, but none of
+/// it occupies Swift's cooperative threads, which the network tests running alongside need.
+public final class OwnThreadsExecutor: TaskExecutor, @unchecked Sendable {
+    /// Two threads: the CI machines have two cores.
+    public static let shared = OwnThreadsExecutor(threads: 2)
+
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+
+    init(threads: Int) {
+        for _ in 0..<threads {
+            let thread = Thread { [self] in run() }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        condition.lock()
+        jobs.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job.runSynchronously(on: asUnownedTaskExecutor())
+        }
+    }
+}
+
+/// Runs `body` on `OwnThreadsExecutor.shared` instead of the cooperative pool.
+public func onOwnThreads<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    try await withTaskExecutorPreference(OwnThreadsExecutor.shared, operation: body)
+}

@@ -128,7 +128,11 @@ struct NodeCommand: AsyncParsableCommand {
         let cfg = try resolvedConfig()
         let node: Node
         do {
-            let engine = try FederationEngine.from(cfg)
+            // Fault injection for tests and `murmur cluster --kill-clients`: die by SIGKILL at ROUND:MESSAGE.
+            let fault = try ProcessInfo.processInfo.environment["MURMUR_FAULT_CRASH_AT"].map {
+                try FaultPoint(parsing: $0) { _ = kill(getpid(), SIGKILL) }
+            }
+            let engine = try FederationEngine.from(cfg, fault: fault)
             node = try Node(config: cfg, roundEngine: engine, logger: Node.standardErrorLogger(levelName: logLevel))
         } catch {
             throw ValidationError("\(error)")

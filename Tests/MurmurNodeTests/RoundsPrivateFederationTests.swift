@@ -8,13 +8,14 @@ import Testing
 
 @testable import MurmurNode
 
-/// Real `Node`s train under SecAgg+, central DP and distributed DP with `FederationEngine`: the
+/// Real `Node`s train under SecAgg+, central DP and distributed DP (and with leave-one-out
+/// contribution scores, which need the clear updates) with `FederationEngine`: the
 /// aggregator ends with the seeded simulation's model CID and records every round in its ledger
 /// (model version, one contribution per participant, reward), which `GET /v1/ledger/state` shows
 /// (issue 11, items 2 and 4).
 @Suite struct RoundsPrivateFederationTests {
     enum Privacy: String, CaseIterable, Sendable {
-        case secagg, centralDP, distributedDP
+        case secagg, centralDP, distributedDP, leaveOneOut
     }
 
     /// 4 clients, 2 rounds of the loopback federation, with `privacy`.
@@ -31,6 +32,7 @@ import Testing
         case .distributedDP:
             c.secagg = SecAggSettings()
             c.dp = dp
+        case .leaveOneOut: c.scoring = ContributionScoring(method: .loo)
         }
         return c
     }
@@ -57,7 +59,13 @@ import Testing
         #expect(Set(state["members"] as? [String] ?? []) == Set(run.clientPeers))
         #expect(state["coordinators"] as? [String] == [run.aggregatorPeer])
         let balances = state["balances"] as? [String: Int] ?? [:]
-        #expect(Set(balances.keys) == Set(run.clientPeers) && balances.values.allSatisfy { $0 > 0 }, "\(balances)")
+        if federation.scoring == nil {
+            // Participation: everyone who took part is paid.
+            #expect(Set(balances.keys) == Set(run.clientPeers) && balances.values.allSatisfy { $0 > 0 }, "\(balances)")
+        } else {
+            // Leave-one-out: paid by score (a client that made the validation loss worse gets 0).
+            #expect(!balances.isEmpty && Set(balances.keys).isSubset(of: Set(run.clientPeers)), "\(balances)")
+        }
         if federation.dp != nil {
             #expect((state["epsilon_spent_micros"] as? Int ?? 0) > 0, "\(state)")
             #expect(run.rounds.allSatisfy { $0["epsilon"] is Double }, "\(run.rounds)")

@@ -26,7 +26,7 @@ public final class LoopbackFederation: Sendable {
     /// Starts one listening host per client of `simulation` (clients from `makeClientApps()`,
     /// optionally wrapped by `wrap`, e.g. to inject a fault) and an aggregator that knows their
     /// addresses. With `--secagg` the clients also serve `/murmur/secagg/1` and keep their
-    /// updates for it; `onSecAggMessage` sees each server message a client receives.
+    /// updates for it (with `--dp`, noised and encoded for distributed DP); `onSecAggMessage` sees each server message a client receives.
     public static func start(
         _ simulation: Simulation, deadline: Duration = .seconds(120), stageDeadline: Duration = .seconds(60),
         onClientError: FLClientService.ErrorHandler? = nil,

@@ -128,6 +128,10 @@ struct Cluster: AsyncParsableCommand {
     func run() async throws {
         let roundCount = rounds ?? 10
         let federation = try federationConfig(rounds: roundCount)
+        // Settings a node would refuse (e.g. --dp local) are refused here, before any process starts.
+        do { _ = try FederationEngine(config: federation, role: .client(index: 0, aggregator: Identity().peerID), identity: Identity()) } catch {
+            throw ValidationError("\(error)")
+        }
         let victims = victims()
         let base = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("murmur-cluster-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)

@@ -75,7 +75,7 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .customLong("witness-log"), help: "With the witness role: a log verifier key (name+hex+base64) to cosign for (repeat). Replaces the file's list.")
     var witnessLogs: [String] = []
 
-    @Option(help: "A federation to train in: a SimulationConfig JSON file, the same on every node (murmur cluster writes one).")
+    @Option(help: "A federation to train in: a SimulationConfig JSON file, the same on every node (murmur cluster writes one). Its secagg, dp and scoring settings (murmur simulate's --secagg, --dp, …) apply to every node.")
     var federation: String?
 
     @Option(help: "With --federation and the client role: this node's shard (0-based).")

@@ -80,6 +80,7 @@ import Testing
             (["--nodes", "1"], "--nodes"), (["--witnesses", "3"], "--witnesses"), (["--rounds", "0"], "--rounds"), (["--fraction", "0"], "--fraction"),
             (["--kill-clients", "1"], "--kill-clients"), (["--rounds", "2", "--kill-clients", "0.3", "--kill-at-round", "3"], "--kill-at-round"),
             (["--secagg-clip", "2"], "--secagg"), (["--noise", "1"], "--dp"), (["--secagg", "--scoring", "loo"], "--scoring"),
+            (["--dp", "local", "--noise", "1"], "--dp local"),
         ] {
             let r = try await runProcessAsync(murmurBinary, ["cluster"] + args)
             #expect(r.status == 64, "\(args): \(r.stderr)")

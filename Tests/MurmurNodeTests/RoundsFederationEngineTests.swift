@@ -100,5 +100,22 @@ import Testing
         for bad in ["ShareBundle", "0:fit", "2:Masked", "x:fit"] {
             #expect(throws: FederationEngineError.self, "\(bad)") { try FaultPoint(parsing: bad) {} }
         }
+        // A `fit` point fires on that round's fit request only.
+        let fired = NIOLockedValueBox<[Int]>([])
+        let app = FaultingClientApp(base: EchoClient(), fault: try FaultPoint(parsing: "2:fit") { fired.withLockedValue { $0.append(1) } })
+        let plan = LocalTrainingPlan(epochs: 1, batchSize: 1, learningRate: 0.1)
+        for round in 1...3 { _ = try app.fit(FitInstruction(round: round, parameters: [0], plan: plan, seed: 1)) }
+        #expect(fired.withLockedValue { $0 } == [1])
+    }
+}
+
+/// A client that answers every fit with Δ = 0 and every evaluation with nothing.
+struct EchoClient: ClientApp {
+    func fit(_ instruction: FitInstruction) throws -> FitResult {
+        FitResult(client: 0, delta: [Float](repeating: 0, count: instruction.parameters.count), sampleCount: 1, trainLoss: 0)
+    }
+
+    func evaluate(_ instruction: EvaluateInstruction) throws -> EvaluateResult {
+        throw FLError.invalidConfiguration("not evaluated in this test")
     }
 }

@@ -179,38 +179,58 @@ public struct DistributedDP: WrappingStrategy {
             noiseShares: plan.noiseShares(participants: n))
     }
 
+    /// Client `client`'s SecAgg+ input in a round of n participants: its delta clipped, scaled,
+    /// rounded and noised (`DistributedDiscreteGaussianEncoder`), with the rounding stream
+    /// (seed, round, client) and, for seeded noise, the noise stream of the same triple. A
+    /// networked client (MurmurNode's `SecureUpdateStore`) calls it, so its input is the one the
+    /// simulation sums.
+    public func encode(_ delta: [Float], client: ClientID, round: Int, participants n: Int) throws -> [UInt32] {
+        let enc = try encoder(participants: n)
+        var rounding = SeededRNG(seed: seed, stream: 0xDD6_0001, UInt64(round), UInt64(client))
+        switch noise {
+        case .seeded:
+            var rng = SeededRNG(seed: seed, stream: 0xDD6_0002, UInt64(round), UInt64(client))
+            return enc.encode(delta, roundingRNG: &rounding, noiseRNG: &rng)
+        case .secure:
+            var rng = SystemRandomNumberGenerator()
+            return enc.encode(delta, roundingRNG: &rounding, noiseRNG: &rng)
+        }
+    }
+
+    /// The SecAgg+ parameters of a round of n participants: the simulation's graph, inputs in
+    /// the full 32-bit ring.
+    public func ringParameters(participants n: Int) throws -> SecAggParameters {
+        try SecureAggregation(base: base, settings: secagg, seed: seed).parameters(n: n, inputBits: 32 - Quantizer.ceilLog2(n))
+    }
+
+    /// Δ̄ from the ring sum of a round of n participants: decoded, divided by the fixed D.
+    public func mean(ringSum sum: [UInt32], participants n: Int) throws -> [Float] {
+        var mean = try encoder(participants: n).decode(sum)
+        let inv = Float(1 / plan.denominator)
+        for i in mean.indices { mean[i] *= inv }
+        return mean
+    }
+
     /// (Σ decoded)/D, or nil when the round released nothing (fewer than 2 participants, or
     /// fewer than `minimumSurvivors` masked inputs).
     func noisyMean(_ results: [FitResult], round: Int) throws -> [Float]? {
         guard let d = results.first?.delta.count, results.count >= 2 else { return nil }
         let n = results.count
-        let enc = try encoder(participants: n)
         var inputs = [[UInt32]]()
         inputs.reserveCapacity(n)
         for r in results {
             guard r.delta.count == d else {
                 throw FLError.malformedUpdate(client: r.client, reason: "delta has \(r.delta.count) values, expected \(d)")
             }
-            var rounding = SeededRNG(seed: seed, stream: 0xDD6_0001, UInt64(round), UInt64(r.client))
-            switch noise {
-            case .seeded:
-                var rng = SeededRNG(seed: seed, stream: 0xDD6_0002, UInt64(round), UInt64(r.client))
-                inputs.append(enc.encode(r.delta, roundingRNG: &rounding, noiseRNG: &rng))
-            case .secure:
-                var rng = SystemRandomNumberGenerator()
-                inputs.append(enc.encode(r.delta, roundingRNG: &rounding, noiseRNG: &rng))
-            }
+            inputs.append(try encode(r.delta, client: r.client, round: round, participants: n))
         }
         let helper = SecureAggregation(base: base, settings: secagg, seed: seed)
         do {
-            let parameters = try helper.parameters(n: n, inputBits: 32 - Quantizer.ceilLog2(n))
             let (result, _) = try SecAggSimulation.sumRing(
-                inputs, parameters: parameters, identities: helper.identities(results), dropouts: helper.dropouts(count: n, round: round),
+                inputs, parameters: try ringParameters(participants: n), identities: helper.identities(results),
+                dropouts: helper.dropouts(count: n, round: round),
                 round: UInt64(max(round, 1)), seed: seed ^ UInt64(round), minimumSurvivors: plan.minimumSurvivors(participants: n))
-            var mean = enc.decode(result.sum)
-            let inv = Float(1 / plan.denominator)
-            for i in mean.indices { mean[i] *= inv }
-            return mean
+            return try mean(ringSum: result.sum, participants: n)
         } catch SecAggError.tooFewSurvivors {
             return nil
         } catch let e as SecAggError {

@@ -114,8 +114,9 @@ public struct RoundRunner: Sendable {
             let before = contributionScorer == nil ? nil : (global: global, strategy: strategy)
             let anomalies: [ClientAnomaly]?
             if let secure = secureAggregation {
-                let mean = try await secure.meanUpdate(round: round, results: outcome.results)
-                strategy.applyServerUpdate(mean, to: &global, round: round)
+                if let mean = try await secure.release(round: round, results: outcome.results) {
+                    strategy.applyServerUpdate(mean, to: &global, round: round)
+                }
                 anomalies = nil
             } else {
                 anomalies = try strategy.aggregateScored(global: &global, results: outcome.results, round: round)

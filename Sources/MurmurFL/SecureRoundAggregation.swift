@@ -9,4 +9,16 @@ public protocol SecureRoundAggregation: Sendable {
     /// The mean update Δ̄ over the clients whose inputs entered the secure sum, from among
     /// `results` (the clients that completed local training this round, sorted by id).
     func meanUpdate(round: Int, results: [FitResult]) async throws -> [Float]
+
+    /// The round's Δ̄, or nil when the round releases nothing and the model stays as it is
+    /// (distributed DP: fewer survivors than the noise needs, `DistributedDP`). The default is
+    /// `meanUpdate`.
+    func release(round: Int, results: [FitResult]) async throws -> [Float]?
+}
+
+extension SecureRoundAggregation {
+    /// Every round releases its mean update.
+    public func release(round: Int, results: [FitResult]) async throws -> [Float]? {
+        try await meanUpdate(round: round, results: results)
+    }
 }

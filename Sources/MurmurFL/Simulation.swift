@@ -311,8 +311,10 @@ public struct Simulation: Sendable {
         var runner = RoundRunner(transport: transport, settings: settings, evaluator: evaluator)
         runner.contributionScorer = contributionScorer()
         if let secureAggregation {
-            guard config.secagg != nil, config.dp == nil, config.scoring == nil else {
-                throw FLError.invalidConfiguration("networked secure aggregation needs --secagg without --dp or contribution scoring")
+            // Under --secagg, --dp is distributed DP (clients add the noise) and only scores that
+            // need no single update (participation) can be computed from what the server learns.
+            guard config.secagg != nil, config.scoring.map({ $0.method == .participation }) ?? true else {
+                throw FLError.invalidConfiguration("networked secure aggregation needs --secagg, and with it --scoring participation or none")
             }
             runner.secureAggregation = secureAggregation
         }

@@ -88,13 +88,8 @@ public final class LedgerWriter {
     /// Why: the simulation calls this once per round; replay re-derives the same reward.
     @discardableResult
     public func recordRound(_ version: ModelVersion, contributions: [Contribution], coordinator: Identity) throws -> (outcomes: [RecordOutcome], reward: Reward) {
-        let records = try [LedgerRecord.sign(version, by: coordinator)] + contributions.map { try LedgerRecord.sign($0, by: coordinator) }
-        var scratch = ledger
-        for r in records {
-            try scratch.apply(LedgerEntry(sequence: scratch.nextSequence, previous: scratch.head, record: r).encoded)
-        }
-        let reward = RewardPolicy(scratch.state.parameters).rewards(round: version.round, contributions: Array(scratch.state.openRound.contributions.values))
-        let outcomes = try append(records + [LedgerRecord.sign(reward, by: coordinator)])
+        let (records, reward) = try ledger.roundBatch(version, contributions: contributions, coordinator: coordinator)
+        let outcomes = try append(records)
         return (outcomes, reward)
     }
 
@@ -106,4 +101,20 @@ public final class LedgerWriter {
 
     /// The log's verifier key (`name+hex(id)+base64(key)`), to hand to anyone who verifies the ledger.
     public func verifierKey() throws -> String { try directory.verifierKey().description }
+}
+
+extension Ledger {
+    /// The batch that records one federated round after this ledger: `version`, `contributions`
+    /// and the reward `RewardPolicy` gives for them (computed on a scratch copy), all signed by
+    /// `coordinator`. Why: `LedgerWriter.recordRound` and a node's own log (MurmurNode's
+    /// `NodeLedger`) append the same records for the same round.
+    public func roundBatch(_ version: ModelVersion, contributions: [Contribution], coordinator: Identity) throws -> (records: [LedgerRecord], reward: Reward) {
+        let records = try [LedgerRecord.sign(version, by: coordinator)] + contributions.map { try LedgerRecord.sign($0, by: coordinator) }
+        var scratch = self
+        for r in records {
+            try scratch.apply(LedgerEntry(sequence: scratch.nextSequence, previous: scratch.head, record: r).encoded)
+        }
+        let reward = RewardPolicy(scratch.state.parameters).rewards(round: version.round, contributions: Array(scratch.state.openRound.contributions.values))
+        return (records + [try LedgerRecord.sign(reward, by: coordinator)], reward)
+    }
 }

@@ -4,6 +4,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import MurmurCore
 import MurmurFL
 import MurmurNode
 import NIOConcurrencyHelpers
@@ -16,10 +17,13 @@ struct Cluster: AsyncParsableCommand {
         discussion: """
             Starts --nodes client nodes (each trains its own shard of the bundled digits, split as `murmur simulate` splits it) and one aggregator node, each a separate `murmur node` process with its own data folder, libp2p host and HTTP API. The aggregator runs the rounds over /murmur/fl/1; progress is printed as rounds complete. With the same --nodes, --rounds, --fraction and --seed, the final model CID equals that of `murmur simulate --clients N --rounds R --fraction F --seed S --out DIR`.
 
+            --secagg, --secagg-clip, --dp, --clip, --noise, --target-epsilon, --scoring … mean what they mean for `murmur simulate` and go to every node in federation.json: with --secagg the clients serve /murmur/secagg/1 and the aggregator never sees one update; with --dp central the aggregator adds the noise, with --secagg --dp central the clients add discrete Gaussian shares. Seeded runs end with the same model CID as `murmur simulate` with the same switches. The aggregator records every round (model version, contributions, reward) in its ledger (GET /v1/ledger/state). --kill-clients F --kill-at-round R crashes that fraction of the client processes mid-round, to watch SecAgg+ recover from real dropouts.
+
             With --rounds it prints a summary (--json: accuracy, rounds, model, checkpoint, dashboard) and stops every node. Without --rounds it trains 10 rounds, then keeps the nodes running and the aggregator's dashboard served until Ctrl-C, which stops them all.
 
             Examples:
               murmur cluster --nodes 5 --rounds 5
+              murmur cluster --nodes 10 --rounds 3 --secagg --kill-clients 0.3 --kill-at-round 2
               murmur cluster --nodes 20 --http-port 8080
                 (then open http://127.0.0.1:8080/)
             """)
@@ -48,19 +52,87 @@ struct Cluster: AsyncParsableCommand {
     @Flag(help: "Print one JSON object as the summary.")
     var json = false
 
+    // Privacy switches, named and meant as in `murmur simulate`; written to federation.json for every node.
+    @Flag(help: "Secure aggregation (SecAgg+) between the nodes over /murmur/secagg/1: the aggregator learns only the sum of each round's updates.")
+    var secagg = false
+
+    @Option(help: "With --secagg: L2 bound each client applies to its update before quantisation.")
+    var secaggClip: Float = 1
+
+    @Option(help: "With --secagg: the dropout rate the SecAgg+ parameters (and distributed DP's survivor minimum) tolerate, in [0, 1). Nodes inject none: their dropouts are real.")
+    var secaggDropout: Double = 0
+
+    @OptionGroup(title: "Differential privacy (with --secagg: distributed discrete Gaussian noise added by the clients)")
+    var privacy: PrivacyOptions
+
+    @Option(help: "Score every client's contribution each round for the aggregator's ledger: participation (default), loo, gtg-shapley (not with --secagg or --dp).")
+    var scoring: ContributionMethod?
+
+    // Fault injection (docs/node.md, "Faults").
+    @Option(help: "Fraction of the client nodes that crash (SIGKILL their own process) in round --kill-at-round: under --secagg half of them before sending their masked input and half after it, otherwise on the fit request. The round completes with the survivors (SecAgg+ dropout recovery); later rounds go on without the dead.")
+    var killClients: Double = 0
+
+    @Option(help: "With --kill-clients: the round in which the clients crash.")
+    var killAtRound = 2
+
     func validate() throws {
         guard (2...200).contains(nodes) else { throw ValidationError("--nodes must be in 2…200, got \(nodes)") }
         guard witnesses == 0 else { throw ValidationError("--witnesses: witness nodes in a cluster are not supported yet (docs/node.md); use 0") }
         if let rounds, rounds < 1 { throw ValidationError("--rounds must be ≥ 1, got \(rounds)") }
         guard fraction > 0, fraction <= 1 else { throw ValidationError("--fraction must be in (0, 1], got \(fraction)") }
         guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be a port (0…65535)") }
+        guard killClients >= 0, killClients < 1 else { throw ValidationError("--kill-clients must be in [0, 1), got \(killClients)") }
+        if killClients > 0 {
+            guard killAtRound >= 1, killAtRound <= rounds ?? 10 else {
+                throw ValidationError("--kill-at-round must be a round of the run (1…\(rounds ?? 10)), got \(killAtRound)")
+            }
+        }
+    }
+
+    /// The federation every node trains: `murmur simulate`'s flags with the same values, so the
+    /// same switches give the same `SimulationConfig` (and model CID).
+    func federationConfig(rounds: Int) throws -> SimulationConfig {
+        var arguments = ["--clients", "\(nodes)", "--rounds", "\(rounds)", "--fraction", "\(fraction)", "--seed", "\(seed)"]
+        if secagg {
+            arguments += ["--secagg", "--secagg-clip", "\(secaggClip)", "--secagg-dropout", "\(secaggDropout)"]
+        } else if secaggClip != 1 || secaggDropout != 0 {
+            throw ValidationError("--secagg-clip and --secagg-dropout need --secagg")
+        }
+        if let dp = privacy.dp {
+            arguments += ["--dp", dp.rawValue, "--clip", privacy.clip, "--delta", "\(privacy.delta)", "--accountant", privacy.accountant.rawValue,
+                          "--dp-sampling", privacy.dpSampling.rawValue, "--noise-source", privacy.noiseSource.rawValue]
+            if let noise = privacy.noise { arguments += ["--noise", "\(noise)"] }
+            if let epsilon = privacy.targetEpsilon { arguments += ["--target-epsilon", "\(epsilon)"] }
+        } else {
+            _ = try privacy.config()  // refuses --noise/--target-epsilon without --dp
+        }
+        if let scoring { arguments += ["--scoring", scoring.rawValue] }
+        return try SimulationOptions.parse(arguments).config()
+    }
+
+    /// The clients that crash under --kill-clients (a seeded pick) and where: under --secagg
+    /// alternately before (`ShareBundle`) and after (`UnmaskRequest`) their masked input.
+    func victims() -> [Int: String] {
+        let count = Int((killClients * Double(nodes)).rounded())
+        guard count > 0 else { return [:] }
+        var ids = Array(0..<nodes)
+        var rng = SeededRNG(seed: seed, stream: 0xC1A5_4B11)
+        for i in stride(from: ids.count - 1, to: 0, by: -1) { ids.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        var out = [Int: String]()
+        for (k, id) in ids.prefix(count).sorted().enumerated() {
+            out[id] = secagg ? (k % 2 == 0 ? "ShareBundle" : "UnmaskRequest") : "fit"
+        }
+        return out
     }
 
     func run() async throws {
         let roundCount = rounds ?? 10
-        let federation = try SimulationOptions.parse([
-            "--clients", "\(nodes)", "--rounds", "\(roundCount)", "--fraction", "\(fraction)", "--seed", "\(seed)",
-        ]).config()
+        let federation = try federationConfig(rounds: roundCount)
+        // Settings a node would refuse (e.g. --dp local) are refused here, before any process starts.
+        do { _ = try FederationEngine(config: federation, role: .client(index: 0, aggregator: Identity().peerID), identity: Identity()) } catch {
+            throw ValidationError("\(error)")
+        }
+        let victims = victims()
         let base = dir ?? FileManager.default.temporaryDirectory.appendingPathComponent("murmur-cluster-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         let federationFile = base + "/federation.json"
@@ -85,7 +157,8 @@ struct Cluster: AsyncParsableCommand {
             c.federation = federationFile
             c.clientIndex = i
             c.aggregator = aggregatorID.description
-            let child = try processes.start(name: "client \(i)", config: c, file: base + "/client-\(i).json")
+            let crash = victims[i].map { "\(killAtRound):\($0)" }
+            let child = try processes.start(name: "client \(i)", config: c, file: base + "/client-\(i).json", crashAt: crash)
             addresses.append(try child.waitForLine(prefix: "p2p ", seconds: 60))
         }
         var a = NodeConfig()
@@ -98,6 +171,10 @@ struct Cluster: AsyncParsableCommand {
         let aggregator = try processes.start(name: "aggregator", config: a, file: base + "/aggregator.json")
         let url = try aggregator.waitForLine(prefix: "http ", seconds: 60)
         progress("dashboard: \(url)/  (\(nodes + 1) nodes up in \(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
+        if !victims.isEmpty {
+            progress("fault injection: clients \(victims.keys.sorted().map(String.init).joined(separator: ", ")) crash (SIGKILL) in round \(killAtRound)"
+                     + (secagg ? " during SecAgg+" : " on the fit request"))
+        }
 
         var shown = Set<Int>()
         var final: [String: Any]?
@@ -110,7 +187,8 @@ struct Cluster: AsyncParsableCommand {
                 if !shown.contains(r) {
                     shown.insert(r)
                     let acc = (row["accuracy"] as? Double).map { String(format: "accuracy %6.2f %%", 100 * $0) } ?? "accuracy    –   "
-                    progress(String(format: "round %3d/%d  %@  clients %d  elapsed %.1f s", r, roundCount, acc, row["participants"] as? Int ?? 0, Date().timeIntervalSince(start)))
+                    let detail = (row["detail"] as? String).map { "  " + $0 } ?? ""
+                    progress(String(format: "round %3d/%d  %@  clients %d  elapsed %.1f s", r, roundCount, acc, row["participants"] as? Int ?? 0, Date().timeIntervalSince(start)) + detail)
                 }
                 if row["model"] is String { final = row }
             }
@@ -124,6 +202,9 @@ struct Cluster: AsyncParsableCommand {
             let object: [String: Any] = [
                 "accuracy": accuracy, "rounds": roundCount, "model": model, "checkpoint": checkpoint ?? NSNull(),
                 "nodes": nodes + 1, "clients": nodes, "seconds": seconds, "dashboard": url + "/",
+                "secagg": secagg, "dp": privacy.dp?.rawValue ?? NSNull(), "epsilon": final?["epsilon"] ?? NSNull(),
+                "killed": victims.keys.sorted(), "ledger": try await Self.ledgerSummary(url),
+                "round_details": try await Self.roundDetails(url),
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
@@ -145,6 +226,22 @@ struct Cluster: AsyncParsableCommand {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
+    /// The aggregator ledger's size, digest, round, current model and credit balances.
+    static func ledgerSummary(_ url: String) async throws -> [String: Any] {
+        let o = try await getJSON(url + "/v1/ledger/state")
+        let state = o["state"] as? [String: Any] ?? [:]
+        return ["size": o["size"] ?? NSNull(), "digest": o["digest"] ?? NSNull(), "round": state["round"] ?? NSNull(),
+                "model": state["model"] ?? NSNull(), "balances": state["balances"] ?? [:]]
+    }
+
+    /// Each round's detail line from `/v1/rounds` (e.g. who entered the SecAgg+ sum), by round.
+    static func roundDetails(_ url: String) async throws -> [String] {
+        let rows = (try await getJSON(url + "/v1/rounds?limit=1000"))["rounds"] as? [[String: Any]] ?? []
+        var byRound = [Int: String]()
+        for row in rows { if let r = row["round"] as? Int { byRound[r] = row["detail"] as? String ?? byRound[r] ?? "" } }
+        return byRound.keys.sorted().map { byRound[$0] ?? "" }
+    }
+
     static func getText(_ url: String) async throws -> String {
         guard let u = URL(string: url) else { throw ValidationError("bad URL \(url)") }
         let request = URLRequest(url: u, timeoutInterval: 10)
@@ -156,109 +253,5 @@ struct Cluster: AsyncParsableCommand {
     static func getJSON(_ url: String) async throws -> [String: Any] {
         let text = try await getText(url)
         return (try JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
-    }
-}
-
-/// Set by SIGINT (Ctrl-C); the children get the same signal from the terminal and stop themselves.
-final class InterruptFlag {
-    private let flag = NIOLockedValueBox(false)
-    private let source: DispatchSourceSignal
-
-    init() {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        let flag = self.flag
-        source.setEventHandler { flag.withLockedValue { $0 = true } }
-        source.resume()
-    }
-
-    var isSet: Bool { flag.withLockedValue { $0 } }
-}
-
-/// The cluster's `murmur node` processes: started with a JSON config, stdout read line by line,
-/// stderr kept in a file (shown if the node dies), stopped with SIGTERM (then SIGKILL).
-final class ChildProcesses: Sendable {
-    final class Child: Sendable {
-        let name: String
-        let process: Process
-        let stderrPath: String
-        private let lines = NIOLockedValueBox<[String]>([])
-
-        init(name: String, process: Process, stderrPath: String) {
-            self.name = name
-            self.process = process
-            self.stderrPath = stderrPath
-        }
-
-        func read(_ handle: FileHandle) {
-            Thread.detachNewThread { [self] in
-                var pending = Data()
-                while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    pending += chunk
-                    while let nl = pending.firstIndex(of: 0x0A) {
-                        let line = String(decoding: pending[pending.startIndex..<nl], as: UTF8.self)
-                        pending = Data(pending[(nl + 1)...])
-                        lines.withLockedValue { $0.append(line) }
-                    }
-                }
-            }
-        }
-
-        /// The rest of the first stdout line starting with `prefix`.
-        func waitForLine(prefix: String, seconds: Double) throws -> String {
-            let end = Date().addingTimeInterval(seconds)
-            while Date() < end {
-                if let l = lines.withLockedValue({ $0.first { $0.hasPrefix(prefix) } }) { return String(l.dropFirst(prefix.count)) }
-                guard process.isRunning else { throw ValidationError("\(name) exited: \(errorTail())") }
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-            throw ValidationError("\(name) printed no '\(prefix)' line within \(Int(seconds)) s: \(errorTail())")
-        }
-
-        func errorTail() -> String {
-            let text = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
-            return String(text.suffix(800)).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-    }
-
-    private let children = NIOLockedValueBox<[Child]>([])
-
-    /// Writes `config` to `file` and starts `murmur node --config file`.
-    func start(name: String, config: NodeConfig, file: String) throws -> Child {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(config).write(to: URL(fileURLWithPath: file))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        p.arguments = ["node", "--config", file, "--log-level", "warning"]
-        let out = Pipe()
-        p.standardOutput = out
-        let errPath = file + ".stderr"
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        let child = Child(name: name, process: p, stderrPath: errPath)
-        do { try p.run() } catch { throw ValidationError("cannot start \(name): \(error)") }
-        children.withLockedValue { $0.append(child) }
-        child.read(out.fileHandleForReading)
-        return child
-    }
-
-    /// Throws if a node died (with the end of its log).
-    func checkAlive() throws {
-        for c in children.withLockedValue({ $0 }) where !c.process.isRunning {
-            throw ValidationError("\(c.name) stopped (exit \(c.process.terminationStatus)): \(c.errorTail())")
-        }
-    }
-
-    /// SIGTERM to every node, up to 10 s for them to exit, then SIGKILL.
-    func stopAll() {
-        let all = children.withLockedValue { $0 }
-        for c in all where c.process.isRunning { kill(c.process.processIdentifier, SIGTERM) }
-        let end = Date().addingTimeInterval(10)
-        while Date() < end, all.contains(where: { $0.process.isRunning }) { Thread.sleep(forTimeInterval: 0.05) }
-        for c in all where c.process.isRunning { kill(c.process.processIdentifier, SIGKILL) }
-        for c in all { c.process.waitUntilExit() }
     }
 }

@@ -75,7 +75,7 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .customLong("witness-log"), help: "With the witness role: a log verifier key (name+hex+base64) to cosign for (repeat). Replaces the file's list.")
     var witnessLogs: [String] = []
 
-    @Option(help: "A federation to train in: a SimulationConfig JSON file, the same on every node (murmur cluster writes one).")
+    @Option(help: "A federation to train in: a SimulationConfig JSON file, the same on every node (murmur cluster writes one). Its secagg, dp and scoring settings (murmur simulate's --secagg, --dp, …) apply to every node.")
     var federation: String?
 
     @Option(help: "With --federation and the client role: this node's shard (0-based).")
@@ -128,7 +128,11 @@ struct NodeCommand: AsyncParsableCommand {
         let cfg = try resolvedConfig()
         let node: Node
         do {
-            let engine = try FederationEngine.from(cfg)
+            // Fault injection for tests and `murmur cluster --kill-clients`: die by SIGKILL at ROUND:MESSAGE.
+            let fault = try ProcessInfo.processInfo.environment["MURMUR_FAULT_CRASH_AT"].map {
+                try FaultPoint(parsing: $0) { _ = kill(getpid(), SIGKILL) }
+            }
+            let engine = try FederationEngine.from(cfg, fault: fault)
             node = try Node(config: cfg, roundEngine: engine, logger: Node.standardErrorLogger(levelName: logLevel))
         } catch {
             throw ValidationError("\(error)")

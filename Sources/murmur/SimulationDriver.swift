@@ -62,9 +62,8 @@ enum SimulationDriver {
 
     static func run(config: SimulationConfig, out: String?, json: Bool, title: String, ledger ledgerPath: String? = nil) async throws {
         let simulation = try Simulation(config: config)
-        let datasetName = simulation.train.name
         let ledger = try ledgerPath.map {
-            try SimulationLedger(path: $0, config: config, simulation: simulation) { metadata(config, dataset: datasetName, round: $0) }
+            try SimulationLedger(path: $0, config: config, simulation: simulation)
         }
         let parameterCount = try Network.parameterCount(of: simulation.model)
         let log: (String) -> Void = json ? { line in FileHandle.standardError.write(Data((line + "\n").utf8)) } : { print($0) }

@@ -4,6 +4,7 @@ import MurmurCore
 import MurmurFL
 import MurmurLedger
 import MurmurML
+import MurmurNode
 
 /// Records a simulated federation in a MurmurLedger directory (`murmur simulate --ledger DIR`,
 /// `murmur demo`): a genesis naming the clients and the coordinator, then per round one batch of a
@@ -15,12 +16,11 @@ final class SimulationLedger {
     let coordinator: Identity
     /// Client index → peer id.
     let peers: [String]
-    let modelConfig: ModelConfig
-    let metadata: (Int) -> [String: String]
-    let strategy: String
+    /// The record mapping shared with the aggregator node (MurmurNode's `FederationLedgerRecords`).
+    let records: FederationLedgerRecords
 
     /// Creates the ledger in `path` (which must not exist or be empty).
-    init(path: String, config: SimulationConfig, simulation: Simulation, metadata: @escaping (Int) -> [String: String]) throws {
+    init(path: String, config: SimulationConfig, simulation: Simulation) throws {
         let fm = FileManager.default
         if fm.fileExists(atPath: path), let items = try? fm.contentsOfDirectory(atPath: path), !items.isEmpty {
             throw ValidationError("--ledger \(path) is not empty; give a new or empty directory (inspect an existing one with `murmur ledger state \(path)`)")
@@ -28,44 +28,16 @@ final class SimulationLedger {
         var rng = SeededRNG(seed: config.seed, stream: 0x1ED6E5)
         coordinator = Identity(deterministic: &rng)
         peers = (0..<config.clients).map { _ in Identity(deterministic: &rng).peerID.description }
-        modelConfig = simulation.model
-        self.metadata = metadata
-        strategy = config.strategy.rawValue
-        var parameters = FederationParameters(clientsPerRound: max(1, Int((config.fraction * Double(config.clients)).rounded())))
-        if let dp = config.dp, let plan = try simulation.privacyPlan(dimension: try simulation.initialParameters().count) {
-            // DP samples clients by Poisson (q = fraction): a round may hold more than q·n of them.
-            parameters.clientsPerRound = config.clients
-            parameters.noiseMultiplierMilli = FixedPoint.milli(plan.noiseMultiplier)
-            parameters.clipNormMilli = max(1, FixedPoint.milli(dp.clipNorm))
-            parameters.epsilonBudgetMicros = Int(((plan.epsilons.last ?? 0) * 1e6).rounded(.up))
-        }
-        let initial = try Self.cid(try simulation.initialParameters(), config: modelConfig, metadata: metadata(0))
-        let genesis = Genesis(
-            federation: "murmur-simulation", members: peers, coordinators: [coordinator.peerID.description],
-            parameters: parameters, initialModel: initial)
+        records = try FederationLedgerRecords(simulation: simulation, members: peers)
+        let genesis = try records.genesis(federation: "murmur-simulation", coordinator: coordinator.peerID.description)
         writer = try LedgerWriter.create(path: path, origin: "murmur.simulation/\(config.seed)", genesis: genesis, founder: coordinator)
-    }
-
-    static func cid(_ parameters: [Float], config: ModelConfig, metadata: [String: String]) throws -> String {
-        try ModelArtifact(network: try Network(config: config, parameters: parameters), metadata: metadata).manifest.cid().description
     }
 
     /// Records one finished round; rejected records (which the log keeps) are an error here,
     /// because the simulation writes them itself and they must be valid.
     func record(_ r: RoundRecord, parameters: [Float]) throws {
-        let model = try Self.cid(parameters, config: modelConfig, metadata: metadata(r.round))
-        let contributions = r.contributions ?? []
-        // The ledger adds up per-round ε; the accountant's running total telescopes into increments.
-        let spent = max(0, FixedPoint.micros(r.epsilon ?? 0) - writer.state.epsilonSpentMicros)
-        let version = ModelVersion(
-            round: r.round, parent: writer.state.model, model: model, strategy: strategy, epsilonMicros: spent,
-            participants: contributions.map { peers[$0.client] }.sorted())
-        // Scores below zero (a client that made the validation loss worse) are recorded as 0.
-        let records = contributions.map {
-            Contribution.scored(round: r.round, peer: peers[$0.client], samples: $0.samples, score: $0.score,
-                                method: $0.method.rawValue, anomalous: $0.excluded ?? false)
-        }
-        let (outcomes, _) = try writer.recordRound(version, contributions: records, coordinator: coordinator)
+        let (version, contributions) = try records.round(r, parameters: parameters, state: writer.state)
+        let (outcomes, _) = try writer.recordRound(version, contributions: contributions, coordinator: coordinator)
         if let bad = outcomes.first(where: { !$0.accepted }) {
             throw ValidationError("ledger: round \(r.round)'s \(bad.schema) record was rejected: \(bad.rejection.map { "\($0)" } ?? "")")
         }

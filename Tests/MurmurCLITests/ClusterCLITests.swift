@@ -26,8 +26,62 @@ import Testing
         #expect(sim.stdout.contains(String(format: "test accuracy %.2f %%", 100 * accuracy)))
     }
 
+    /// `--secagg --dp central` go to every node in federation.json: the clients add discrete
+    /// Gaussian noise under SecAgg+, and the model is `murmur simulate`'s with the same switches.
+    @Test(.timeLimit(.minutes(4))) func aSecureDPClusterEndsWithTheSimulatedModel() async throws {
+        let privacy = ["--secagg", "--dp", "central", "--noise", "0.5"]
+        let r = try await runProcessAsync(murmurBinary, ["cluster", "--nodes", "3", "--rounds", "2", "--seed", "7", "--json"] + privacy)
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")
+        #expect(summary["secagg"] as? Bool == true && summary["dp"] as? String == "central")
+        #expect((summary["epsilon"] as? Double ?? 0) > 0, "\(summary)")
+        let model = try #require(summary["model"] as? String)
+        // The aggregator's ledger closed both rounds on the final model.
+        let ledger = try #require(summary["ledger"] as? [String: Any])
+        #expect(ledger["round"] as? Int == 2 && ledger["model"] as? String == model, "\(ledger)")
+
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("murmur-cluster-sim-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let sim = try await runProcessAsync(
+            murmurBinary, ["simulate", "--clients", "3", "--rounds", "2", "--fraction", "1", "--seed", "7", "--out", out] + privacy)
+        #expect(sim.status == 0, "\(sim.stderr)")
+        #expect(sim.stdout.contains("model:  \(model) "), "cluster model \(model), simulate printed: \(sim.stdout)")
+    }
+
+    /// Issue 11 item 6: 3 of 10 client processes (30 %) die by SIGKILL during round 2's SecAgg+
+    /// (two before their masked input, one after it). The round completes by dropout recovery
+    /// with the 8 inputs that arrived, round 3 runs with the 7 survivors, and the ledger pays
+    /// exactly the clients whose inputs entered each sum.
+    @Test(.timeLimit(.minutes(5))) func aSecureClusterSurvivesThirtyPercentOfItsClientsKilledMidRound() async throws {
+        let r = try await runProcessAsync(murmurBinary, [
+            "cluster", "--nodes", "10", "--rounds", "3", "--seed", "7", "--secagg", "--kill-clients", "0.3", "--kill-at-round", "2", "--json",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)\n\(r.stderr)")
+        let killed = try #require(summary["killed"] as? [Int])
+        #expect(killed.count == 3)
+        let details = summary["round_details"] as? [String] ?? []
+        #expect(details.count == 3, "\(details)")
+        #expect(details.first?.contains("10 of 10 inputs in the sum") == true, "\(details)")
+        // Killed before the masked input: out of the sum; killed after it: in the sum, its self-mask rebuilt.
+        #expect(details.dropFirst().first?.contains("8 of 10 inputs in the sum; dropped") == true, "\(details)")
+        for id in killed { #expect(details.dropFirst().first?.contains("client \(id) (") == true, "\(id): \(details)") }
+        #expect(details.last?.hasPrefix("secagg: 7 of 7 inputs in the sum") == true, "\(details)")
+        #expect(r.stderr.contains("fault injection: clients \(killed.map(String.init).joined(separator: ", "))"), "\(r.stderr)")
+        // Genesis + per round: model version, one contribution per input in the sum, reward.
+        let ledger = try #require(summary["ledger"] as? [String: Any])
+        #expect(ledger["size"] as? Int == 1 + (1 + 10 + 1) + (1 + 8 + 1) + (1 + 7 + 1), "\(ledger)")
+        #expect(ledger["round"] as? Int == 3 && ledger["model"] as? String == summary["model"] as? String)
+        #expect((summary["accuracy"] as? Double ?? 0) > 0.3)
+    }
+
     @Test func badArgumentsAreRefusedWithReasons() async throws {
-        for (args, needle) in [(["--nodes", "1"], "--nodes"), (["--witnesses", "3"], "--witnesses"), (["--rounds", "0"], "--rounds"), (["--fraction", "0"], "--fraction")] {
+        for (args, needle) in [
+            (["--nodes", "1"], "--nodes"), (["--witnesses", "3"], "--witnesses"), (["--rounds", "0"], "--rounds"), (["--fraction", "0"], "--fraction"),
+            (["--kill-clients", "1"], "--kill-clients"), (["--rounds", "2", "--kill-clients", "0.3", "--kill-at-round", "3"], "--kill-at-round"),
+            (["--secagg-clip", "2"], "--secagg"), (["--noise", "1"], "--dp"), (["--secagg", "--scoring", "loo"], "--scoring"),
+            (["--dp", "local", "--noise", "1"], "--dp local"),
+        ] {
             let r = try await runProcessAsync(murmurBinary, ["cluster"] + args)
             #expect(r.status == 64, "\(args): \(r.stderr)")
             #expect(r.stderr.contains(needle), "\(args): \(r.stderr)")

@@ -3,6 +3,7 @@ import MurmurCore
 import MurmurFL
 import MurmurML
 import MurmurP2P
+import MurmurSecAgg
 import NIOConcurrencyHelpers
 import Testing
 
@@ -69,12 +70,52 @@ import Testing
     }
 
     @Test func settingsThatCannotRunBetweenNodesAreRefused() throws {
-        var c = Self.config()
-        c.secagg = SecAggSettings()
-        #expect(throws: FederationEngineError.self) { try FederationEngine(config: c, role: .aggregator(clients: [])) }
+        let aggregator = Identity().peerID
+        // Local DP would noise each update at the aggregator, which would then see it in the clear.
+        var local = Self.config()
+        local.dp = DPConfig()
+        local.dp?.mode = .local
+        local.dp?.noiseMultiplier = 1
+        #expect(throws: FederationEngineError.self) { try FederationEngine(config: local, role: .client(index: 0, aggregator: aggregator)) }
+        // Group scores under SecAgg+ are computed from in-memory group sums.
+        var group = Self.config()
+        group.secagg = SecAggSettings()
+        group.scoring = ContributionScoring(method: .group)
+        #expect(throws: FederationEngineError.self) { try FederationEngine(config: group, role: .client(index: 0, aggregator: aggregator)) }
+        // A SecAgg+ client signs with the node's key, so it must be given.
+        var secure = Self.config()
+        secure.secagg = SecAggSettings()
+        #expect(throws: FederationEngineError.self) { try FederationEngine(config: secure, role: .client(index: 0, aggregator: aggregator)) }
+        let engine = try FederationEngine(config: secure, role: .client(index: 0, aggregator: aggregator), identity: Identity())
+        #expect(Set(engine.protocolHandlers.keys) == [FLWire.protocolID, SecAggWire.protocolID])
         #expect(throws: FederationEngineError.self) {
-            try FederationEngine(config: Self.config(), role: .client(index: 9, aggregator: Identity().peerID))
+            try FederationEngine(config: Self.config(), role: .client(index: 9, aggregator: aggregator))
         }
         #expect(throws: FederationEngineError.self) { try FederationEngine(config: Self.config(), role: .aggregator(clients: [])) }
+    }
+
+    @Test func aFaultPointNamesARoundAndAProtocolStep() throws {
+        let point = try FaultPoint(parsing: "2:ShareBundle") {}
+        #expect(point.round == 2 && point.message == "ShareBundle")
+        for bad in ["ShareBundle", "0:fit", "2:Masked", "x:fit"] {
+            #expect(throws: FederationEngineError.self, "\(bad)") { try FaultPoint(parsing: bad) {} }
+        }
+        // A `fit` point fires on that round's fit request only.
+        let fired = NIOLockedValueBox<[Int]>([])
+        let app = FaultingClientApp(base: EchoClient(), fault: try FaultPoint(parsing: "2:fit") { fired.withLockedValue { $0.append(1) } })
+        let plan = LocalTrainingPlan(epochs: 1, batchSize: 1, learningRate: 0.1)
+        for round in 1...3 { _ = try app.fit(FitInstruction(round: round, parameters: [0], plan: plan, seed: 1)) }
+        #expect(fired.withLockedValue { $0 } == [1])
+    }
+}
+
+/// A client that answers every fit with Δ = 0 and every evaluation with nothing.
+struct EchoClient: ClientApp {
+    func fit(_ instruction: FitInstruction) throws -> FitResult {
+        FitResult(client: 0, delta: [Float](repeating: 0, count: instruction.parameters.count), sampleCount: 1, trainLoss: 0)
+    }
+
+    func evaluate(_ instruction: EvaluateInstruction) throws -> EvaluateResult {
+        throw FLError.invalidConfiguration("not evaluated in this test")
     }
 }

@@ -52,7 +52,7 @@ public struct FLClientService: Sendable {
                 answer = await Self.offload {
                     var result = try app.fit(instruction)
                     if let withheld {
-                        withheld.put(round: instruction.round, delta: result.delta, seed: instruction.seed)
+                        withheld.put(round: instruction.round, delta: result.delta, seed: instruction.seed, client: result.client)
                         result.delta = []
                     }
                     return .fitResult(result)

@@ -3,6 +3,7 @@ import MurmurCore
 import MurmurFL
 import MurmurML
 import MurmurP2P
+import MurmurSecAgg
 
 /// Errors of a node's federation settings, each naming what to fix.
 public enum FederationEngineError: Error, Equatable, CustomStringConvertible {
@@ -22,10 +23,12 @@ public enum FederationEngineError: Error, Equatable, CustomStringConvertible {
 /// A federation run by real nodes: the `RoundEngine` that makes `Node`s train together.
 ///
 /// Every node holds the same `SimulationConfig` (data set, partition, model, strategy, rounds,
-/// seed). A client node serves `/murmur/fl/1` for its own shard (client `index` of the
-/// partition) and answers only the aggregator; the aggregator node drives the rounds through
-/// `P2PTransport` with the simulation's strategy and settings, records each round for
-/// `/v1/rounds` (and the dashboard), and stores the final model in `node.sqlite` (served at
+/// seed, and `secagg`/`dp`/`scoring`). A client node serves `/murmur/fl/1` for its own shard
+/// (client `index` of the partition) and, under `--secagg`, `/murmur/secagg/1` with its kept
+/// update; it answers only the aggregator. The aggregator node drives the rounds through
+/// `P2PTransport` (and `NetworkSecureAggregation`) with the simulation's strategy and settings,
+/// records each round for `/v1/rounds` (and the dashboard) and in its ledger (model version,
+/// contributions, reward), and stores the final model in `node.sqlite` (served at
 /// `/v1/models/{cid}`). The protocol code is the one `LoopbackFederation` checks against the
 /// simulation, so a seeded run over nodes ends with the simulated model CID.
 public struct FederationEngine: RoundEngine {
@@ -43,6 +46,11 @@ public struct FederationEngine: RoundEngine {
     public let role: Role
     /// How long one client may take to answer a fit or evaluate request.
     public let deadline: Duration
+    /// How long each SecAgg+ stage waits for the participants (a client that does not answer
+    /// in time is a dropout of that stage).
+    public let stageDeadline: Duration
+    /// Whether the aggregator records the rounds in its node ledger.
+    public let recordsLedger: Bool
     /// Called on the aggregator when the last round is done, with the result and the model's CID.
     public let onFinish: (@Sendable (SimulationResult, CID) -> Void)?
     private let handlers: [String: StreamHandler]
@@ -50,28 +58,60 @@ public struct FederationEngine: RoundEngine {
 
     /// An engine for `role` in the federation `config`.
     ///
-    /// Secure aggregation and DP over nodes are not wired yet (the protocol pieces exist in
-    /// MurmurNode/Rounds; docs/node.md), so such a federation is refused rather than run in
-    /// the clear.
-    public init(config: SimulationConfig, role: Role, deadline: Duration = .seconds(120),
+    /// Under `--secagg` a client node needs its `identity` (the node's key: it is the client's
+    /// SecAgg+ participant key). With a ledger and no `--scoring`, the aggregator scores
+    /// participation (as `murmur simulate --ledger` does), which does not change the training.
+    /// `fault` makes a client crash at a chosen step (fault tests, `murmur cluster --kill-clients`).
+    /// Local DP (`--dp local`) is refused: the simulation adds each client's noise at the
+    /// aggregator, which between nodes would see the clear update.
+    public init(config: SimulationConfig, role: Role, identity: Identity? = nil, deadline: Duration = .seconds(120),
+                stageDeadline: Duration = .seconds(60), recordsLedger: Bool = true, fault: FaultPoint? = nil,
                 onFinish: (@Sendable (SimulationResult, CID) -> Void)? = nil) throws {
-        guard config.secagg == nil, config.dp == nil else {
-            throw FederationEngineError.unsupported("secure aggregation and DP between nodes are not wired into the node yet; run them with `murmur simulate`")
+        var config = config
+        if let dp = config.dp, dp.mode == .local {
+            throw FederationEngineError.unsupported(
+                "--dp local is simulated by noising each update at the aggregator, which between nodes would receive it in the clear; use --dp central, or --secagg --dp central (clients add the noise)")
         }
-        guard config.scoring == nil else { throw FederationEngineError.unsupported("contribution scoring between nodes is not wired yet") }
-        let simulation = try Simulation(config: config)
+        if config.secagg != nil, let scoring = config.scoring, scoring.method != .participation {
+            throw FederationEngineError.unsupported(
+                "--scoring \(scoring.method.rawValue) with --secagg scores groups' sums computed in memory; between nodes use --scoring participation")
+        }
+        if case .aggregator = role, recordsLedger, config.scoring == nil {
+            config.scoring = ContributionScoring(method: .participation)
+        }
+        let simulation: Simulation
+        do { simulation = try Simulation(config: config) } catch let e as FLError {
+            throw FederationEngineError.unsupported(e.description)
+        }
         self.simulation = simulation
         self.role = role
         self.deadline = deadline
+        self.stageDeadline = stageDeadline
+        self.recordsLedger = recordsLedger
         self.onFinish = onFinish
-        parameterCount = try Network(config: simulation.model, seed: 0).parameterCount
+        let parameterCount = try Network(config: simulation.model, seed: 0).parameterCount
+        self.parameterCount = parameterCount
         switch role {
         case .client(let index, let aggregator):
             let apps = simulation.makeClientApps()
             guard apps.indices.contains(index) else {
                 throw FederationEngineError.invalidRole("client index \(index) is outside 0..<\(apps.count)")
             }
-            handlers = [FLWire.protocolID: FLClientService(app: apps[index], parameterCount: parameterCount, aggregators: [aggregator]).handler]
+            let withheld = try simulation.secureUpdateStore(dimension: parameterCount)
+            let app: any ClientApp = fault.map { FaultingClientApp(base: apps[index], fault: $0) } ?? apps[index]
+            var handlers = [FLWire.protocolID: FLClientService(
+                app: app, parameterCount: parameterCount, aggregators: [aggregator], withheld: withheld).handler]
+            if let withheld {
+                guard let identity else {
+                    throw FederationEngineError.invalidRole("a client node under --secagg needs the node's identity (its SecAgg+ key)")
+                }
+                var observe: (@Sendable (SecAggMessage) async -> Void)? = nil
+                if let fault { observe = { m in fault.check(round: Int(m.round), message: m.kind) } }
+                handlers[SecAggWire.protocolID] = SecAggClientService(
+                    identity: identity, maxDimension: parameterCount, aggregators: [aggregator], input: withheld.provider,
+                    onMessage: observe).handler
+            }
+            self.handlers = handlers
         case .aggregator(let clients):
             guard clients.count == config.clients else {
                 throw FederationEngineError.invalidRole("the federation has \(config.clients) clients but \(clients.count) addresses were given")
@@ -96,32 +136,79 @@ public struct FederationEngine: RoundEngine {
             node.host.addAddresses([address], for: peer)
             peers[id] = peer
         }
-        let transport = P2PTransport(host: node.host, peers: peers, parameterCount: parameterCount, deadline: deadline)
+        let secure = simulation.config.secagg != nil
+        let transport = P2PTransport(host: node.host, peers: peers, parameterCount: parameterCount, deadline: deadline, withheldDeltas: secure)
+        let outcomes = SecAggOutcomes()
+        var secureAggregation = try simulation.networkSecureAggregation(
+            coordinator: SecAggCoordinator(host: node.host, stageDeadline: stageDeadline), peers: peers, dimension: parameterCount)
+        secureAggregation?.onOutcome = { round, ids, outcome in
+            outcomes.record(round: round, ids: ids, outcome: outcome)
+            if !outcome.dropped.isEmpty {
+                node.logger.warning("round \(round): SecAgg+ dropouts \(outcome.dropped.keys.sorted().map { ids[$0] }) recovered; \(outcome.result.contributors.count) of \(ids.count) in the sum")
+            }
+        }
+        let recorder = recordsLedger
+            ? try await FederationLedgerRecorder.start(node, records: FederationLedgerRecords(
+                simulation: simulation, members: clients.map { $0.peerID?.description ?? "" }))
+            : nil
         var roundStart = Int64(Date().timeIntervalSince1970)
-        let result = try await simulation.run(transport: transport, progress: { record in
+        let result = try await simulation.run(transport: transport, secureAggregation: secureAggregation, progress: { record in
             let now = Int64(Date().timeIntervalSince1970)
             try? node.recordRound(RoundSummary(
                 round: record.round, status: .completed, participants: record.completed, accuracy: record.accuracy,
-                startedAt: roundStart, finishedAt: now))
+                epsilon: record.epsilon, startedAt: roundStart, finishedAt: now, detail: outcomes.detail(round: record.round)))
             roundStart = now
+        }, afterRound: { record, parameters in
+            var record = record
+            // Under SecAgg+, only the clients whose input entered the sum took part in the model.
+            if let inSum = outcomes.contributors(round: record.round) {
+                record.contributions = record.contributions?.filter { inSum.contains($0.client) }
+            }
+            recorder?.record(record, parameters: parameters)
         })
+        await recorder?.finish()
         let metadata = simulation.config.modelMetadata(dataset: simulation.train.name, round: result.history.count)
         let artifact = ModelArtifact(network: try Network(config: result.model, parameters: result.parameters), metadata: metadata)
         let cid = try node.store.putModel(artifact)
         if let last = result.history.last {
             try node.recordRound(RoundSummary(
                 round: last.round, status: .completed, model: cid.description, participants: last.completed,
-                accuracy: result.final.accuracy, startedAt: roundStart, finishedAt: Int64(Date().timeIntervalSince1970)))
+                accuracy: result.final.accuracy, epsilon: last.epsilon, startedAt: roundStart,
+                finishedAt: Int64(Date().timeIntervalSince1970), detail: outcomes.detail(round: last.round)))
         }
         node.logger.info("federation finished: \(result.history.count) rounds, accuracy \(result.final.accuracy), model \(cid)")
         onFinish?(result, cid)
     }
 }
 
+/// Who entered each round's SecAgg+ sum, as `NetworkSecureAggregation.onOutcome` reports it.
+final class SecAggOutcomes: @unchecked Sendable {
+    // @unchecked: `rounds` is only touched under `lock`.
+    private let lock = NSLock()
+    private var rounds: [Int: (contributors: Set<ClientID>, dropped: [ClientID: SecAggStage], count: Int)] = [:]
+
+    func record(round: Int, ids: [ClientID], outcome: SecAggNetworkOutcome) {
+        let contributors = Set(outcome.result.contributors.map { ids[$0] })
+        let dropped = Dictionary(uniqueKeysWithValues: outcome.dropped.map { (ids[$0.key], $0.value) })
+        lock.withLock { rounds[round] = (contributors, dropped, ids.count) }
+    }
+
+    /// The client ids in round `round`'s sum (nil when the round ran no SecAgg+).
+    func contributors(round: Int) -> Set<ClientID>? { lock.withLock { rounds[round]?.contributors } }
+
+    /// A line for `/v1/rounds`: how many inputs entered the sum and who dropped at which stage.
+    func detail(round: Int) -> String? {
+        guard let r = lock.withLock({ rounds[round] }) else { return nil }
+        let dropped = r.dropped.sorted { $0.key < $1.key }.map { "client \($0.key) (\($0.value))" }
+        return "secagg: \(r.contributors.count) of \(r.count) inputs in the sum" + (dropped.isEmpty ? "" : "; dropped " + dropped.joined(separator: ", "))
+    }
+}
+
 extension FederationEngine {
     /// The engine a node's `federation`, `client_index`, `aggregator` and `clients` settings
     /// describe, or nil when the node is in no federation.
-    public static func from(_ config: NodeConfig, deadline: Duration = .seconds(120)) throws -> FederationEngine? {
+    /// `fault` is passed to a client's engine (`murmur node` reads it from `MURMUR_FAULT_CRASH_AT`).
+    public static func from(_ config: NodeConfig, deadline: Duration = .seconds(120), fault: FaultPoint? = nil) throws -> FederationEngine? {
         guard let path = config.federation else { return nil }
         let federation: SimulationConfig
         do {
@@ -137,6 +224,8 @@ extension FederationEngine {
         } else {
             throw FederationEngineError.invalidRole("a node in a federation needs the aggregator role, or the client role with client_index and aggregator")
         }
-        return try FederationEngine(config: federation, role: role, deadline: deadline)
+        // The node's key (created here on a first start, then read by `Node`) is a client's SecAgg+ key.
+        let identity = federation.secagg == nil ? nil : try NodeKeys.identity(at: config.identityPath).identity
+        return try FederationEngine(config: federation, role: role, identity: identity, deadline: deadline, fault: fault)
     }
 }

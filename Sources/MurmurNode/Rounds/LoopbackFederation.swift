@@ -26,7 +26,7 @@ public final class LoopbackFederation: Sendable {
     /// Starts one listening host per client of `simulation` (clients from `makeClientApps()`,
     /// optionally wrapped by `wrap`, e.g. to inject a fault) and an aggregator that knows their
     /// addresses. With `--secagg` the clients also serve `/murmur/secagg/1` and keep their
-    /// updates for it; `onSecAggMessage` sees each server message a client receives.
+    /// updates for it (with `--dp`, noised and encoded for distributed DP); `onSecAggMessage` sees each server message a client receives.
     public static func start(
         _ simulation: Simulation, deadline: Duration = .seconds(120), stageDeadline: Duration = .seconds(60),
         onClientError: FLClientService.ErrorHandler? = nil,
@@ -44,7 +44,7 @@ public final class LoopbackFederation: Sendable {
         for (id, app) in simulation.makeClientApps().enumerated() {
             var configuration = P2PHost.Configuration()
             let identity = Identity()
-            let withheld = secagg == nil ? nil : SecureUpdateStore()
+            let withheld = try simulation.secureUpdateStore(dimension: parameterCount)
             configuration.handlers[FLWire.protocolID] = FLClientService(
                 app: wrap(id, app), parameterCount: parameterCount, aggregators: [aggregator.peerID],
                 withheld: withheld, onError: onClientError
@@ -67,13 +67,9 @@ public final class LoopbackFederation: Sendable {
         }
         let transport = P2PTransport(
             host: aggregator, peers: peers, parameterCount: parameterCount, deadline: deadline, withheldDeltas: secagg != nil)
-        let secure = secagg.map {
-            var s = NetworkSecureAggregation(
-                coordinator: SecAggCoordinator(host: aggregator, stageDeadline: stageDeadline), peers: peers, settings: $0,
-                seed: simulation.config.seed, dimension: parameterCount)
-            s.onOutcome = onSecAggOutcome
-            return s
-        }
+        var secure = try simulation.networkSecureAggregation(
+            coordinator: SecAggCoordinator(host: aggregator, stageDeadline: stageDeadline), peers: peers, dimension: parameterCount)
+        secure?.onOutcome = onSecAggOutcome
         return LoopbackFederation(
             simulation: simulation, aggregator: aggregator, clients: hosts, transport: transport, secure: secure, stops: stops)
     }

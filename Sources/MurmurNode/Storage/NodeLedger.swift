@@ -91,6 +91,18 @@ public actor NodeLedger {
         return outcomes
     }
 
+    /// Appends one federated round as one batch signed by `coordinator` (`Ledger.roundBatch`:
+    /// model version, contributions, reward), as `LedgerWriter.recordRound` does for a ledger directory.
+    /// Why: the aggregator's `FederationEngine` records every round in the node's log.
+    @discardableResult
+    public func appendRound(_ version: ModelVersion, contributions: [Contribution], coordinator: Identity) throws(NodeError) -> [RecordOutcome] {
+        let records: [LedgerRecord]
+        do { records = try ledger.roundBatch(version, contributions: contributions, coordinator: coordinator).records } catch {
+            throw .storage("building round \(version.round)'s ledger records: \(error)")
+        }
+        return try append(records)
+    }
+
     /// The state, digest, size and latest checkpoint.
     public func snapshot() throws(NodeError) -> LedgerSnapshot {
         var s = try Self.snapshot(of: ledger, size: log.size)

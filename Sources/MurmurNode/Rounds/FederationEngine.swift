@@ -97,28 +97,65 @@ public struct FederationEngine: RoundEngine {
             peers[id] = peer
         }
         let transport = P2PTransport(host: node.host, peers: peers, parameterCount: parameterCount, deadline: deadline)
+        let resume = try resumePoint(node)
+        if let resume, resume.round >= simulation.config.rounds {
+            // Killed after the last round's model was stored but maybe before its summary named it.
+            let last = try node.store.rounds(limit: 1).first
+            if last?.model == nil, let progress = try node.store.aggregatorProgress() {
+                let accuracy = try Network(config: simulation.model, parameters: resume.parameters).evaluate(simulation.test).accuracy
+                try node.recordRound(RoundSummary(
+                    round: resume.round, status: .completed, model: progress.model, participants: last?.participants ?? 0,
+                    accuracy: accuracy, startedAt: last?.startedAt ?? Int64(Date().timeIntervalSince1970), finishedAt: Int64(Date().timeIntervalSince1970)))
+            }
+            node.logger.info("federation already finished (round \(resume.round)); nothing to run")
+            return
+        }
+        let fingerprint = try AggregatorProgress.fingerprint(of: simulation.config)
         var roundStart = Int64(Date().timeIntervalSince1970)
-        let result = try await simulation.run(transport: transport, progress: { record in
+        let result = try await simulation.run(transport: transport, resume: resume, progress: { record in
             let now = Int64(Date().timeIntervalSince1970)
+            let retried = resume.map { record.round == $0.round + 1 } ?? false
             try? node.recordRound(RoundSummary(
                 round: record.round, status: .completed, participants: record.completed, accuracy: record.accuracy,
-                startedAt: roundStart, finishedAt: now))
+                startedAt: roundStart, finishedAt: now, detail: retried ? "retried after an aggregator restart" : nil))
             roundStart = now
+        }, afterRound: { record, global in
+            // Durable before the next round starts: a restart resumes after this round.
+            let artifact = ModelArtifact(network: try Network(config: simulation.model, parameters: global),
+                                         metadata: simulation.config.modelMetadata(dataset: simulation.train.name, round: record.round))
+            try node.store.saveAggregatorProgress(federation: fingerprint, round: record.round, model: artifact)
         })
-        let metadata = simulation.config.modelMetadata(dataset: simulation.train.name, round: result.history.count)
+        let lastRound = result.history.last?.round ?? simulation.config.rounds
+        let metadata = simulation.config.modelMetadata(dataset: simulation.train.name, round: lastRound)
         let artifact = ModelArtifact(network: try Network(config: result.model, parameters: result.parameters), metadata: metadata)
         let cid = try node.store.putModel(artifact)
         if let last = result.history.last {
             try node.recordRound(RoundSummary(
                 round: last.round, status: .completed, model: cid.description, participants: last.completed,
-                accuracy: result.final.accuracy, startedAt: roundStart, finishedAt: Int64(Date().timeIntervalSince1970)))
+                accuracy: result.final.accuracy, startedAt: roundStart, finishedAt: Int64(Date().timeIntervalSince1970),
+                detail: resume.map { last.round == $0.round + 1 } == true ? "retried after an aggregator restart" : nil))
         }
-        node.logger.info("federation finished: \(result.history.count) rounds, accuracy \(result.final.accuracy), model \(cid)")
+        node.logger.info("federation finished: \(lastRound) rounds, accuracy \(result.final.accuracy), model \(cid)")
         onFinish?(result, cid)
     }
 }
 
 extension FederationEngine {
+    /// Where a restarted aggregator resumes: the last stored round of this federation and the
+    /// global model after it (nil = start at round 1). Progress of other settings is ignored.
+    func resumePoint(_ node: NodeContext) throws -> (round: Int, parameters: [Float])? {
+        guard let progress = try node.store.aggregatorProgress(),
+              progress.federation == (try AggregatorProgress.fingerprint(of: simulation.config)), progress.round >= 1 else { return nil }
+        let parameters = try node.store.modelParameters(progress.model)
+        guard parameters.count == parameterCount else {
+            throw FederationEngineError.unsupported("the stored model \(progress.model) has \(parameters.count) parameters, the federation's model \(parameterCount)")
+        }
+        if progress.round < simulation.config.rounds {
+            node.logger.notice("resuming the federation after round \(progress.round) (model \(progress.model)): round \(progress.round + 1) is retried")
+        }
+        return (progress.round, parameters)
+    }
+
     /// The engine a node's `federation`, `client_index`, `aggregator` and `clients` settings
     /// describe, or nil when the node is in no federation.
     public static func from(_ config: NodeConfig, deadline: Duration = .seconds(120)) throws -> FederationEngine? {

@@ -115,6 +115,7 @@ public actor Node: Service {
         let peerGuard = PeerGuard(scores: scores, logger: logger) { record in
             do { try store.savePeerScore(record) } catch { logger.warning("peer scores: \(error)") }
         }
+        hostConfig.handlers[IdentifyProtocol.pushID] = PeerGuard.serveIdentifyPush
         hostConfig.onStreamError = { stream, error in peerGuard.streamError(stream, error) }
         hostConfig.onProtocolViolation = { connection, error in peerGuard.protocolViolation(connection, error) }
         hostConfig.acceptInbound = { remote in peerGuard.admits(remote) }

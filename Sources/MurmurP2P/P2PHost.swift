@@ -65,7 +65,8 @@ public final class P2PHost: Sendable {
 
     /// Every protocol served on inbound streams, sorted.
     public var servedProtocols: [String] {
-        (Array(builtins.keys) + [IdentifyProtocol.id] + Array(configuration.handlers.keys)).sorted()
+        // A configured handler may replace a built-in one: each protocol once.
+        Set(Array(builtins.keys) + [IdentifyProtocol.id] + Array(configuration.handlers.keys)).sorted()
     }
 
     func handler(for proto: String) -> StreamHandler? {

@@ -76,6 +76,7 @@ import Testing
             ])
         }
 
+        var clients: [NodeProcesses.Child] = []
         for i in 0..<federation.clients {
             var c = NodeConfig()
             c.roles = [.client]
@@ -85,6 +86,7 @@ import Testing
             c.aggregator = aggregatorIdentity.peerID.description
             let child = try nodes.start("client \(i)", c, file: dir + "/client-\(i).json")
             aggregator.clients.append(try await child.line(prefix: "p2p "))
+            clients.append(child)
         }
         let first = try nodes.start("aggregator", aggregator, file: dir + "/aggregator.json")
         let url = try #require(URL(string: try await first.line(prefix: "http ")))
@@ -117,6 +119,8 @@ import Testing
             return rounds.contains { $0["round"] as? Int == federation.rounds && $0["model"] is String }
         }
         try #require(finished, "the restarted aggregator did not finish: \(second.errorTail())")
+        #expect(second.errorTail().contains("resuming the federation after round \(done.round)"), "\(second.errorTail())")
+        #expect(clients.allSatisfy { $0.process.isRunning }, "a client stopped")
         let rounds = try await http("GET", url2.appendingPathComponent("v1/rounds")).object["rounds"] as? [[String: Any]] ?? []
         let final = rounds.first { $0["round"] as? Int == federation.rounds }
         #expect(Set(rounds.compactMap { $0["round"] as? Int }) == Set(1...federation.rounds))

@@ -112,18 +112,18 @@ public struct FederationEngine: RoundEngine {
         }
         let fingerprint = try AggregatorProgress.fingerprint(of: simulation.config)
         var roundStart = Int64(Date().timeIntervalSince1970)
-        let result = try await simulation.run(transport: transport, resume: resume, progress: { record in
+        let result = try await simulation.run(transport: transport, resume: resume, afterRound: { record, global in
+            // The model and progress are durable before the round is reported (and before the next
+            // round starts): a round listed in /v1/rounds is never retried.
+            let artifact = ModelArtifact(network: try Network(config: simulation.model, parameters: global),
+                                         metadata: simulation.config.modelMetadata(dataset: simulation.train.name, round: record.round))
+            try node.store.saveAggregatorProgress(federation: fingerprint, round: record.round, model: artifact)
             let now = Int64(Date().timeIntervalSince1970)
             let retried = resume.map { record.round == $0.round + 1 } ?? false
             try? node.recordRound(RoundSummary(
                 round: record.round, status: .completed, participants: record.completed, accuracy: record.accuracy,
                 startedAt: roundStart, finishedAt: now, detail: retried ? "retried after an aggregator restart" : nil))
             roundStart = now
-        }, afterRound: { record, global in
-            // Durable before the next round starts: a restart resumes after this round.
-            let artifact = ModelArtifact(network: try Network(config: simulation.model, parameters: global),
-                                         metadata: simulation.config.modelMetadata(dataset: simulation.train.name, round: record.round))
-            try node.store.saveAggregatorProgress(federation: fingerprint, round: record.round, model: artifact)
         })
         let lastRound = result.history.last?.round ?? simulation.config.rounds
         let metadata = simulation.config.modelMetadata(dataset: simulation.train.name, round: lastRound)

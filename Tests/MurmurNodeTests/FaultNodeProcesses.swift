@@ -36,6 +36,9 @@ final class NodeProcesses: Sendable {
             return await eventually(seconds: seconds) { !self.process.isRunning }
         }
 
+        /// Everything the process wrote to standard error so far (its log).
+        func log() -> String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
         func errorTail() -> String {
             String(((try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "").suffix(1500))
         }
@@ -50,7 +53,7 @@ final class NodeProcesses: Sendable {
         try encoder.encode(config).write(to: URL(fileURLWithPath: file))
         let p = Process()
         p.executableURL = murmurBinary
-        p.arguments = ["node", "--config", file, "--log-level", "notice"]
+        p.arguments = ["node", "--config", file, "--log-level", "info"]
         let out = Pipe()
         p.standardOutput = out
         let errPath = file + ".stderr"

@@ -90,16 +90,22 @@ public struct RoundRunner: Sendable {
     /// Runs all rounds from `initial`; calls `progress` after each round, then `afterRound` with
     /// the round's record and new global parameters (e.g. to record the model version in a
     /// ledger; an error it throws stops the run). Returns the final parameters and the history.
+    /// `firstRound` > 1 resumes a run whose rounds before it are done and whose global model is
+    /// `initial` (a restarted aggregator: selection and client batch order depend only on the
+    /// round and seed, so the resumed rounds are the ones an uninterrupted run would have had).
     public func run(
-        strategy: inout any Strategy, initial: [Float],
+        strategy: inout any Strategy, initial: [Float], firstRound: Int = 1,
         progress: (RoundRecord) -> Void = { _ in },
         afterRound: (RoundRecord, [Float]) throws -> Void = { _, _ in }
     ) async throws -> (parameters: [Float], history: [RoundRecord]) {
         guard settings.rounds >= 1 else { throw FLError.invalidConfiguration("--rounds must be ≥ 1, got \(settings.rounds)") }
+        guard (1...settings.rounds).contains(firstRound) else {
+            throw FLError.invalidConfiguration("cannot resume at round \(firstRound) of a \(settings.rounds)-round run")
+        }
         var global = initial
         var history = [RoundRecord]()
         let start = Date()
-        for round in 1...settings.rounds {
+        for round in firstRound...settings.rounds {
             let roundStart = Date()
             let online = await transport.onlineClients()
             let chosen = settings.selection.select(from: online, round: round, seed: settings.seed)

@@ -268,7 +268,11 @@ public struct Simulation: Sendable {
     /// networked run can be compared with the simulated one.
     /// With `--secagg`, `secureAggregation` (when given) runs each round's SecAgg+ with the clients
     /// instead of in memory.
+    /// `resume` (a restarted aggregator) continues after round `resume.round` from that round's
+    /// global model; the server strategy starts fresh, so a stateful server optimizer (FedAvgM,
+    /// FedAdam, FedYogi, FedAdagrad) or DP noise stream does not continue bit-exactly.
     public func run(transport: any Transport, secureAggregation: (any SecureRoundAggregation)? = nil,
+                    resume: (round: Int, parameters: [Float])? = nil,
                     progress: (RoundRecord) -> Void = { _ in },
                     afterRound: (RoundRecord, [Float]) throws -> Void = { _, _ in }) async throws -> SimulationResult {
         let start = Date()
@@ -318,8 +322,11 @@ public struct Simulation: Sendable {
             }
             runner.secureAggregation = secureAggregation
         }
+        if let resume, resume.parameters.count != initial.count {
+            throw FLError.invalidConfiguration("the resumed model has \(resume.parameters.count) parameters, the federation's \(initial.count)")
+        }
         var (parameters, history) = try await runner.run(
-            strategy: &strategy, initial: initial, progress: { progress(withEpsilon($0)) },
+            strategy: &strategy, initial: resume?.parameters ?? initial, firstRound: (resume?.round ?? 0) + 1, progress: { progress(withEpsilon($0)) },
             afterRound: { try afterRound(withEpsilon($0), $1) })
         history = history.map(withEpsilon)
         let final = try evaluator(parameters)

@@ -45,6 +45,8 @@ public struct NodeContext: Sendable {
     public let witnessKey: String?
     /// One line per notable event.
     public let logger: Logger
+    /// The node's scores of its peers (protocol errors lower them; low scores are disconnected and refused).
+    public let peerGuard: PeerGuard
 
     /// Stores a round's progress, updates the rounds gauge and logs it.
     public func recordRound(_ record: RoundSummary) throws(NodeError) {
@@ -109,7 +111,16 @@ public actor Node: Service {
         var hostConfig = P2PHost.Configuration()
         hostConfig.agentVersion = "murmur-node/0.1"
         for (proto, handler) in roundEngine?.protocolHandlers ?? [:] { hostConfig.handlers[proto] = handler }
+        let scores = PeerScores(records: (try? store.peerScores()) ?? [])
+        let peerGuard = PeerGuard(scores: scores, logger: logger) { record in
+            do { try store.savePeerScore(record) } catch { logger.warning("peer scores: \(error)") }
+        }
+        hostConfig.handlers[IdentifyProtocol.pushID] = PeerGuard.serveIdentifyPush
+        hostConfig.onStreamError = { stream, error in peerGuard.streamError(stream, error) }
+        hostConfig.onProtocolViolation = { connection, error in peerGuard.protocolViolation(connection, error) }
+        hostConfig.acceptInbound = { remote in peerGuard.admits(remote) }
         let host = P2PHost(identity: identity, configuration: hostConfig)
+        peerGuard.attach(host)
         var witness: WitnessService?, witnessKey: String?
         if config.has(.witness) {
             do {
@@ -123,7 +134,7 @@ public actor Node: Service {
         let metrics = NodeMetrics()
         metrics.update(peers: 0, roundsCompleted: try store.completedRounds(), logEntries: store.logSizeHint(), maxBodyBytes: config.maxBodyBytes)
         context = NodeContext(config: config, identity: identity, host: host, store: store, ledger: ledger, metrics: metrics,
-                              witness: witness, witnessKey: witnessKey, logger: logger)
+                              witness: witness, witnessKey: witnessKey, logger: logger, peerGuard: peerGuard)
         identityCreated = created
         importedModels = imported
         engine = roundEngine
@@ -230,6 +241,7 @@ public actor Node: Service {
         switch event {
         case .connected(let peer, let conn):
             ctx.logger.info("peer connected \(peer) (\(conn.isDialer ? "dialed" : "inbound"))")
+            ctx.peerGuard.connected(peer, conn)
             // Inbound connections come from an ephemeral port, so only dialed addresses go into the book.
             let addrs = conn.isDialer ? (conn.remoteAddress.map { [$0.withoutPeer.description] } ?? []) : []
             let source = conn.isDialer ? "dialed" : "inbound"

@@ -128,6 +128,7 @@ public final class P2PConnection: @unchecked Sendable {
         } catch {
             let e = error as? P2PError ?? .muxerProtocolError("\(error)")
             if machine.isMuxed, let out = try? machine.goAway() { apply(out) }
+            host.configuration.onProtocolViolation?(self, e)
             shutdown(e)
         }
     }
@@ -185,8 +186,12 @@ public final class P2PConnection: @unchecked Sendable {
             if inbound {
                 if let handler = host.handler(for: proto) {
                     // A handler that fails resets its stream so the peer is not left waiting.
+                    let onError = host.configuration.onStreamError
                     Task {
-                        do { try await handler(s) } catch { await s.reset() }
+                        do { try await handler(s) } catch {
+                            onError?(s, error)
+                            await s.reset()
+                        }
                     }
                 }
             } else {

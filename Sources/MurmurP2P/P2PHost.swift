@@ -26,6 +26,16 @@ public final class P2PHost: Sendable {
         public var agentVersion = "murmur/0.1"
         /// Called on the event loop for each connection a peer dialed to us, once authenticated.
         public var onInboundConnection: (@Sendable (P2PConnection) -> Void)?
+        /// Called on the event loop when a peer breaks the connection layer (multistream, Noise,
+        /// yamux) and the connection is closed; `remotePeer` is nil before the handshake.
+        /// For peer scoring (MurmurNode's `PeerGuard`).
+        public var onProtocolViolation: (@Sendable (P2PConnection, P2PError) -> Void)?
+        /// Called when a handler of an inbound stream throws (the stream is then reset), with the
+        /// stream (its `protocolID` and `connection.remotePeer`) and the error. For peer scoring.
+        public var onStreamError: (@Sendable (P2PStream, any Error) -> Void)?
+        /// Asked with an inbound TCP connection's remote address before any byte is read; false
+        /// closes it (a connection gater for refused addresses). Nil admits everyone.
+        public var acceptInbound: (@Sendable (Multiaddr) -> Bool)?
         /// Defaults: 10 s handshake, 120 s idle.
         public init() {}
     }
@@ -55,7 +65,8 @@ public final class P2PHost: Sendable {
 
     /// Every protocol served on inbound streams, sorted.
     public var servedProtocols: [String] {
-        (Array(builtins.keys) + [IdentifyProtocol.id] + Array(configuration.handlers.keys)).sorted()
+        // A configured handler may replace a built-in one: each protocol once.
+        Set(Array(builtins.keys) + [IdentifyProtocol.id] + Array(configuration.handlers.keys)).sorted()
     }
 
     func handler(for proto: String) -> StreamHandler? {
@@ -104,11 +115,15 @@ public final class P2PHost: Sendable {
     public func listen(_ address: Multiaddr) async throws -> any Channel {
         let (hostName, port) = try address.tcpEndpoint()
         let onInbound = configuration.onInboundConnection
+        let accept = configuration.acceptInbound
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { child in
-                self.initialize(child, isDialer: false, expectedPeer: nil).map { conn in
+                if let accept, let remote = child.remoteAddress.flatMap({ try? Multiaddr(socketAddress: $0) }), !accept(remote) {
+                    return child.close()
+                }
+                return self.initialize(child, isDialer: false, expectedPeer: nil).map { conn in
                     if let onInbound { conn.established.futureResult.whenSuccess { _ in onInbound(conn) } }
                 }
             }

@@ -36,10 +36,10 @@ extension NodeAPI {
     }
 
     struct Peers: Encodable {
-        var connected: [Connected], book: [PeerRecord]
+        var connected: [Connected], book: [PeerRecord], scores: [PeerScoreRecord]
         struct Connected: Encodable {
-            var peerID: String, connections: Int, addresses: [String]
-            enum CodingKeys: String, CodingKey { case peerID = "peer_id", connections, addresses }
+            var peerID: String, connections: Int, addresses: [String], score: Double
+            enum CodingKeys: String, CodingKey { case peerID = "peer_id", connections, addresses, score }
         }
     }
 
@@ -47,9 +47,12 @@ extension NodeAPI {
         let host = s.context.host
         let connected = host.connectedPeers.map { p in
             Peers.Connected(peerID: p.description, connections: host.connections(to: p).count,
-                            addresses: host.connections(to: p).compactMap { $0.remoteAddress?.withoutPeer.description })
+                            addresses: host.connections(to: p).compactMap { $0.remoteAddress?.withoutPeer.description },
+                            score: s.context.peerGuard.scores.score(p.description))
         }.sorted { $0.peerID < $1.peerID }
-        do { return json(Peers(connected: connected, book: try s.context.store.peers())) } catch { return internalError(error) }
+        do {
+            return json(Peers(connected: connected, book: try s.context.store.peers(), scores: s.context.peerGuard.scores.records()))
+        } catch { return internalError(error) }
     }
 
     static func rounds(_ s: Services, _ req: Request) async -> Response {

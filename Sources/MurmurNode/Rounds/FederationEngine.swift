@@ -138,6 +138,19 @@ public struct FederationEngine: RoundEngine {
         }
         let secure = simulation.config.secagg != nil
         let transport = P2PTransport(host: node.host, peers: peers, parameterCount: parameterCount, deadline: deadline, withheldDeltas: secure)
+        let resume = try resumePoint(node)
+        if let resume, resume.round >= simulation.config.rounds {
+            // Killed after the last round's model was stored but maybe before its summary named it.
+            let last = try node.store.rounds(limit: 1).first
+            if last?.model == nil, let progress = try node.store.aggregatorProgress() {
+                let accuracy = try Network(config: simulation.model, parameters: resume.parameters).evaluate(simulation.test).accuracy
+                try node.recordRound(RoundSummary(
+                    round: resume.round, status: .completed, model: progress.model, participants: last?.participants ?? 0,
+                    accuracy: accuracy, startedAt: last?.startedAt ?? Int64(Date().timeIntervalSince1970), finishedAt: Int64(Date().timeIntervalSince1970)))
+            }
+            node.logger.info("federation already finished (round \(resume.round)); nothing to run")
+            return
+        }
         let outcomes = SecAggOutcomes()
         var secureAggregation = try simulation.networkSecureAggregation(
             coordinator: SecAggCoordinator(host: node.host, stageDeadline: stageDeadline), peers: peers, dimension: parameterCount)
@@ -151,32 +164,44 @@ public struct FederationEngine: RoundEngine {
             ? try await FederationLedgerRecorder.start(node, records: FederationLedgerRecords(
                 simulation: simulation, members: clients.map { $0.peerID?.description ?? "" }))
             : nil
+        let fingerprint = try AggregatorProgress.fingerprint(of: simulation.config)
+        /// `/v1/rounds`' detail: the SecAgg+ outcome and whether the round was retried after a restart.
+        func detail(_ round: Int) -> String? {
+            let retried = resume.map { round == $0.round + 1 } == true ? "retried after an aggregator restart" : nil
+            let parts = [outcomes.detail(round: round), retried].compactMap { $0 }
+            return parts.isEmpty ? nil : parts.joined(separator: "; ")
+        }
         var roundStart = Int64(Date().timeIntervalSince1970)
-        let result = try await simulation.run(transport: transport, secureAggregation: secureAggregation, progress: { record in
+        let result = try await simulation.run(transport: transport, secureAggregation: secureAggregation, resume: resume, afterRound: { record, global in
+            // The model and progress are durable before the round is reported (and before the next
+            // round starts): a round listed in /v1/rounds is never retried.
+            let artifact = ModelArtifact(network: try Network(config: simulation.model, parameters: global),
+                                         metadata: simulation.config.modelMetadata(dataset: simulation.train.name, round: record.round))
+            try node.store.saveAggregatorProgress(federation: fingerprint, round: record.round, model: artifact)
             let now = Int64(Date().timeIntervalSince1970)
             try? node.recordRound(RoundSummary(
                 round: record.round, status: .completed, participants: record.completed, accuracy: record.accuracy,
-                epsilon: record.epsilon, startedAt: roundStart, finishedAt: now, detail: outcomes.detail(round: record.round)))
+                epsilon: record.epsilon, startedAt: roundStart, finishedAt: now, detail: detail(record.round)))
             roundStart = now
-        }, afterRound: { record, parameters in
             var record = record
             // Under SecAgg+, only the clients whose input entered the sum took part in the model.
             if let inSum = outcomes.contributors(round: record.round) {
                 record.contributions = record.contributions?.filter { inSum.contains($0.client) }
             }
-            recorder?.record(record, parameters: parameters)
+            recorder?.record(record, parameters: global)
         })
         await recorder?.finish()
-        let metadata = simulation.config.modelMetadata(dataset: simulation.train.name, round: result.history.count)
+        let lastRound = result.history.last?.round ?? simulation.config.rounds
+        let metadata = simulation.config.modelMetadata(dataset: simulation.train.name, round: lastRound)
         let artifact = ModelArtifact(network: try Network(config: result.model, parameters: result.parameters), metadata: metadata)
         let cid = try node.store.putModel(artifact)
         if let last = result.history.last {
             try node.recordRound(RoundSummary(
                 round: last.round, status: .completed, model: cid.description, participants: last.completed,
                 accuracy: result.final.accuracy, epsilon: last.epsilon, startedAt: roundStart,
-                finishedAt: Int64(Date().timeIntervalSince1970), detail: outcomes.detail(round: last.round)))
+                finishedAt: Int64(Date().timeIntervalSince1970), detail: detail(last.round)))
         }
-        node.logger.info("federation finished: \(result.history.count) rounds, accuracy \(result.final.accuracy), model \(cid)")
+        node.logger.info("federation finished: \(lastRound) rounds, accuracy \(result.final.accuracy), model \(cid)")
         onFinish?(result, cid)
     }
 }
@@ -205,6 +230,21 @@ final class SecAggOutcomes: @unchecked Sendable {
 }
 
 extension FederationEngine {
+    /// Where a restarted aggregator resumes: the last stored round of this federation and the
+    /// global model after it (nil = start at round 1). Progress of other settings is ignored.
+    func resumePoint(_ node: NodeContext) throws -> (round: Int, parameters: [Float])? {
+        guard let progress = try node.store.aggregatorProgress(),
+              progress.federation == (try AggregatorProgress.fingerprint(of: simulation.config)), progress.round >= 1 else { return nil }
+        let parameters = try node.store.modelParameters(progress.model)
+        guard parameters.count == parameterCount else {
+            throw FederationEngineError.unsupported("the stored model \(progress.model) has \(parameters.count) parameters, the federation's model \(parameterCount)")
+        }
+        if progress.round < simulation.config.rounds {
+            node.logger.notice("resuming the federation after round \(progress.round) (model \(progress.model)): round \(progress.round + 1) is retried")
+        }
+        return (progress.round, parameters)
+    }
+
     /// The engine a node's `federation`, `client_index`, `aggregator` and `clients` settings
     /// describe, or nil when the node is in no federation.
     /// `fault` is passed to a client's engine (`murmur node` reads it from `MURMUR_FAULT_CRASH_AT`).

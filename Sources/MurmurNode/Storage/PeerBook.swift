@@ -61,3 +61,26 @@ extension NodeStore {
         (try? String(decoding: JSONEncoder().encode(list), as: UTF8.self)) ?? "[]"
     }
 }
+
+extension NodeStore {
+    static let peerScorePrefix = "peer-score/"
+
+    /// Stores a peer's (or address's) score, e.g. when it is refused, so a restarted node keeps refusing it.
+    public func savePeerScore(_ record: PeerScoreRecord) throws(NodeError) {
+        let body: String
+        do { body = String(decoding: try JSONEncoder().encode(record), as: UTF8.self) } catch { throw .storage("encoding the score of \(record.peer): \(error)") }
+        try setMetadata(Self.peerScorePrefix + record.peer, body)
+    }
+
+    /// The stored peer scores (unreadable ones are skipped).
+    public func peerScores() throws(NodeError) -> [PeerScoreRecord] {
+        try run("reading peer scores") {
+            try db.read { db in
+                try String.fetchAll(db, sql: "SELECT value FROM node_meta WHERE key >= ? AND key < ? ORDER BY key",
+                                    arguments: [Self.peerScorePrefix, "peer-score0"]).compactMap {
+                    try? JSONDecoder().decode(PeerScoreRecord.self, from: Data($0.utf8))
+                }
+            }
+        }
+    }
+}

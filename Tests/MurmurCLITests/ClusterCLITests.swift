@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func badArgumentsAreRefusedWithReasons() throws {
-        for (args, needle) in [(["--nodes", "1"], "--nodes"), (["--witnesses", "3"], "--witnesses"), (["--rounds", "0"], "--rounds"), (["--fraction", "0"], "--fraction")] {
+        for (args, needle) in [(["--nodes", "1"], "--nodes"), (["--witnesses", "21"], "--witnesses"), (["--witnesses", "2", "--witness-quorum", "3"], "--witness-quorum"), (["--rounds", "0"], "--rounds"), (["--fraction", "0"], "--fraction")] {
             let r = try runProcess(murmurBinary, ["cluster"] + args)
             #expect(r.status == 64, "\(args): \(r.stderr)")
             #expect(r.stderr.contains(needle), "\(args): \(r.stderr)")

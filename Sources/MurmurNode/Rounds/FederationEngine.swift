@@ -45,6 +45,8 @@ public struct FederationEngine: RoundEngine {
     public let deadline: Duration
     /// Called on the aggregator when the last round is done, with the result and the model's CID.
     public let onFinish: (@Sendable (SimulationResult, CID) -> Void)?
+    /// Model transparency (checkpoint gossip, model distribution by CID, witness quorum), nil when off.
+    public let transparency: Transparency?
     private let handlers: [String: StreamHandler]
     private let parameterCount: Int
 
@@ -54,6 +56,7 @@ public struct FederationEngine: RoundEngine {
     /// MurmurNode/Rounds; docs/node.md), so such a federation is refused rather than run in
     /// the clear.
     public init(config: SimulationConfig, role: Role, deadline: Duration = .seconds(120),
+                transparency settings: TransparencySettings? = nil,
                 onFinish: (@Sendable (SimulationResult, CID) -> Void)? = nil) throws {
         guard config.secagg == nil, config.dp == nil else {
             throw FederationEngineError.unsupported("secure aggregation and DP between nodes are not wired into the node yet; run them with `murmur simulate`")
@@ -65,13 +68,15 @@ public struct FederationEngine: RoundEngine {
         self.deadline = deadline
         self.onFinish = onFinish
         parameterCount = try Network(config: simulation.model, seed: 0).parameterCount
+        transparency = try Self.transparency(settings, role: role, simulation: simulation)
         switch role {
         case .client(let index, let aggregator):
             let apps = simulation.makeClientApps()
             guard apps.indices.contains(index) else {
                 throw FederationEngineError.invalidRole("client index \(index) is outside 0..<\(apps.count)")
             }
-            handlers = [FLWire.protocolID: FLClientService(app: apps[index], parameterCount: parameterCount, aggregators: [aggregator]).handler]
+            let app = transparency?.gate.map { $0.wrap(apps[index]) } ?? apps[index]
+            handlers = [FLWire.protocolID: FLClientService(app: app, parameterCount: parameterCount, aggregators: [aggregator]).handler]
         case .aggregator(let clients):
             guard clients.count == config.clients else {
                 throw FederationEngineError.invalidRole("the federation has \(config.clients) clients but \(clients.count) addresses were given")
@@ -83,11 +88,15 @@ public struct FederationEngine: RoundEngine {
         }
     }
 
-    public var protocolHandlers: [String: StreamHandler] { handlers }
+    public var protocolHandlers: [String: StreamHandler] {
+        handlers.merging(transparency?.protocolHandlers ?? [:]) { mine, _ in mine }
+    }
 
     /// The aggregator runs every round, then returns; a client serves until the node stops.
     public func run(_ node: NodeContext) async throws {
+        let gossip = try transparency?.start(node)
         guard case .aggregator(let clients) = role else {
+            await gossip?.run()
             while true { try await Task.sleep(for: .seconds(3600)) }
         }
         var peers = [ClientID: PeerID]()
@@ -96,7 +105,8 @@ public struct FederationEngine: RoundEngine {
             node.host.addAddresses([address], for: peer)
             peers[id] = peer
         }
-        let transport = P2PTransport(host: node.host, peers: peers, parameterCount: parameterCount, deadline: deadline)
+        var transport: any Transport = P2PTransport(host: node.host, peers: peers, parameterCount: parameterCount, deadline: deadline)
+        if let publisher = transparency?.publisher { transport = publisher.wrap(transport, peers: peers, node: node, gossip: gossip) }
         var roundStart = Int64(Date().timeIntervalSince1970)
         let result = try await simulation.run(transport: transport, progress: { record in
             let now = Int64(Date().timeIntervalSince1970)
@@ -108,6 +118,10 @@ public struct FederationEngine: RoundEngine {
         let metadata = simulation.config.modelMetadata(dataset: simulation.train.name, round: result.history.count)
         let artifact = ModelArtifact(network: try Network(config: result.model, parameters: result.parameters), metadata: metadata)
         let cid = try node.store.putModel(artifact)
+        if let publisher = transparency?.publisher {
+            // The final version is logged and cosigned before the last round is reported, so the summary's checkpoint carries it.
+            _ = try await publisher.publish(version: result.history.count, parameters: result.parameters, node: node, gossip: gossip)
+        }
         if let last = result.history.last {
             try node.recordRound(RoundSummary(
                 round: last.round, status: .completed, model: cid.description, participants: last.completed,
@@ -115,6 +129,7 @@ public struct FederationEngine: RoundEngine {
         }
         node.logger.info("federation finished: \(result.history.count) rounds, accuracy \(result.final.accuracy), model \(cid)")
         onFinish?(result, cid)
+        await gossip?.run()
     }
 }
 
@@ -137,6 +152,27 @@ extension FederationEngine {
         } else {
             throw FederationEngineError.invalidRole("a node in a federation needs the aggregator role, or the client role with client_index and aggregator")
         }
-        return try FederationEngine(config: federation, role: role, deadline: deadline)
+        let settings: TransparencySettings?
+        do { settings = try TransparencySettings.from(config) } catch { throw FederationEngineError.invalidRole("\(error)") }
+        return try FederationEngine(config: federation, role: role, deadline: deadline, transparency: settings)
+    }
+}
+
+extension FederationEngine {
+    /// The transparency part for `role` (a client's gate, the aggregator's publisher), nil without settings.
+    static func transparency(_ settings: TransparencySettings?, role: Role, simulation: Simulation) throws -> Transparency? {
+        guard let settings else { return nil }
+        switch role {
+        case .client(_, let aggregator):
+            do { return Transparency(settings: settings, gate: try ModelGate(settings: settings, aggregator: aggregator)) } catch {
+                throw FederationEngineError.invalidRole("\(error)")
+            }
+        case .aggregator:
+            let config = simulation.config, dataset = simulation.train.name
+            let publisher = ModelPublisher(settings: settings, model: simulation.model, strategy: config.strategy.rawValue) {
+                config.modelMetadata(dataset: dataset, round: $0)
+            }
+            return Transparency(settings: settings, publisher: publisher)
+        }
     }
 }

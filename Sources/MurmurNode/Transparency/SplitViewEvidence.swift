@@ -98,9 +98,10 @@ extension NodeStore {
 
     /// Every stored evidence object, oldest first (re-verified when read).
     public func evidence() throws(NodeError) -> [SplitViewEvidence] {
-        try blocks(kind: Self.evidenceKind).compactMap { row throws(NodeError) -> SplitViewEvidence? in
-            guard let bytes = try block(row.cid) else { return nil }
-            return try? SplitViewEvidence(json: bytes)
+        var out = [SplitViewEvidence]()
+        for row in try blocks(kind: Self.evidenceKind) {
+            if let bytes = try block(row.cid), let e = try? SplitViewEvidence(json: bytes) { out.append(e) }
         }
+        return out
     }
 }

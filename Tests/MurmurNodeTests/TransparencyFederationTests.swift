@@ -52,6 +52,7 @@ struct TransparencyFederationTests {
                 addresses.append(try #require(endpoints.p2p.first))
                 clients.append(node)
             }
+            let gateList = gates, firstClient = clients[0].context
             let finished = NIOLockedValueBox<CID?>(nil)
             let aggregatorSettings = try TransparencySettings(logKey: nil, witnesses: [.init(key: witnessKey, url: we.http)], quorum: 1)
             let engine = try FederationEngine(config: federation, role: .aggregator(clients: addresses), deadline: .seconds(60),
@@ -70,7 +71,7 @@ struct TransparencyFederationTests {
                         metadata: federation.modelMetadata(dataset: "digits", round: federation.rounds))
                     #expect(cid == (try simulatedModel.manifest.cid()))
                     // Every client verified and trained the logged model of each round.
-                    for gate in gates {
+                    for gate in gateList {
                         #expect(gate.acceptedModel(round: 1) != nil && gate.acceptedModel(round: 2) != nil)
                     }
                     // The served checkpoint carries the witness's cosignature and covers the final version.
@@ -84,21 +85,21 @@ struct TransparencyFederationTests {
                     let stranger = try Cosigner(name: "murmur.witness/stranger", seed: Array(repeating: 3, count: 32)).verifierKey
                     let strict = try ModelGate(settings: TransparencySettings(logKey: logKey, witnesses: [.init(key: witnessKey), .init(key: stranger)], quorum: 2),
                                                aggregator: aggregatorID)
-                    strict.attach(clients[0].context)
+                    strict.attach(firstClient)
                     await #expect(throws: ModelRefusal.self) { try await strict.accept(final) }
                     do { try await strict.accept(final) } catch let e as ModelRefusal {
                         guard case .checkpointRejected = e else { Issue.record("expected checkpointRejected, got \(e)"); return }
                     }
                     var lying = final
                     lying.model = simulatedModel.manifest.weights.description
-                    await #expect(throws: ModelRefusal.self) { try await gates[0].accept(lying) }
+                    await #expect(throws: ModelRefusal.self) { try await gateList[0].accept(lying) }
                     var wrongProof = final
                     wrongProof.index = 0
-                    await #expect(throws: ModelRefusal.self) { try await gates[0].accept(wrongProof) }
+                    await #expect(throws: ModelRefusal.self) { try await gateList[0].accept(wrongProof) }
                     // A fit request with parameters no checkpoint vouches for is refused.
                     let plan = LocalTrainingPlan(epochs: 1, batchSize: 8, learningRate: 0.1)
                     #expect(throws: ModelRefusal.notAccepted(round: 9)) {
-                        try gates[0].check(FitInstruction(round: 9, parameters: simulated.parameters, plan: plan, seed: 1))
+                        try gateList[0].check(FitInstruction(round: 9, parameters: simulated.parameters, plan: plan, seed: 1))
                     }
                 }
             } catch {

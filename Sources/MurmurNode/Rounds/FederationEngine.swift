@@ -99,6 +99,9 @@ public struct FederationEngine: RoundEngine {
             await gossip?.run()
             while true { try await Task.sleep(for: .seconds(3600)) }
         }
+        // Gossip runs beside the rounds (checkpoints out, evidence in) and after them until the node stops.
+        let gossiping = gossip.map { g in Task { await g.run() } }
+        defer { gossiping?.cancel() }
         var peers = [ClientID: PeerID]()
         for (id, address) in clients.enumerated() {
             guard let peer = address.peerID else { continue }
@@ -129,7 +132,7 @@ public struct FederationEngine: RoundEngine {
         }
         node.logger.info("federation finished: \(result.history.count) rounds, accuracy \(result.final.accuracy), model \(cid)")
         onFinish?(result, cid)
-        await gossip?.run()
+        if let gossiping { await withTaskCancellationHandler { await gossiping.value } onCancel: { gossiping.cancel() } }
     }
 }
 

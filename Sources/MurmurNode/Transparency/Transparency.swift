@@ -30,7 +30,16 @@ public final class Transparency: Sendable {
     public var protocolHandlers: [String: StreamHandler] {
         var config = P2PHost.Configuration()
         Gossipsub.register(in: &config)
-        var handlers = config.handlers.filter { Gossipsub.protocolIDs.contains($0.key) }
+        var handlers = [String: StreamHandler]()
+        let gossip = gossipBox
+        for (id, serve) in config.handlers where Gossipsub.protocolIDs.contains(id) {
+            // A peer may open its pubsub stream before the engine started gossipsub (the node dials its
+            // bootstrap peers while the engine starts): wait up to 5 s for it rather than reset the stream.
+            handlers[id] = { stream in
+                for _ in 0..<100 where gossip.withLockedValue({ $0 }) == nil { try await Task.sleep(for: .milliseconds(50)) }
+                try await serve(stream)
+            }
+        }
         let box = store
         handlers[BlockProtocol.id] = { stream in
             guard let s = box.withLockedValue({ $0 }) else {

@@ -1,6 +1,7 @@
 import Foundation
 import MurmurCore
 import MurmurLog
+import MurmurLogHTTP
 import MurmurP2P
 import Testing
 
@@ -88,6 +89,47 @@ struct TransparencyEvidenceTests {
                 gate.attach(node.context)
                 let announcement = ModelAnnouncement(round: 1, version: 0, model: "x", index: 0, entry: [], proof: [], checkpoint: honest.serialized)
                 await #expect(throws: ModelRefusal.logConvicted(log: key.name)) { try await gate.accept(announcement) }
+            }
+        }
+    }
+
+    @Test func aWitnessRefusingAnInconsistentProofGossipsTheEvidence() async throws {
+        let dir = temporaryFolder("splitproof")
+        defer { cleanup(dir) }
+        let (key, honest, _, signer) = try Self.forkedCheckpoints(dir)
+        // The fork grows to 5 entries; its proof from size 3 implies another tree of size 3 than the one cosigned.
+        let fork = try TileLog(storage: SQLiteLogStorage(path: dir + "/fork.db"), origin: signer.name)
+        try fork.append([[4], [5]])
+        let grown = try fork.checkpoint(signer: signer)
+        let proof = try fork.consistencyProof(from: 3)
+        var wc = testConfig(dir + "/w")
+        wc.roles = [.witness]
+        wc.witnessLogs = [key.description]
+        let witness = try Node(config: wc, roundEngine: try #require(try TransparencyEngine.from(wc)), logger: quietLogger)
+        try await withRunningNode(witness) { we in
+            var nc = testConfig(dir + "/n", bootstrap: [try #require(we.p2p.first).description])
+            nc.federationLog = key.description
+            let engine = try #require(try TransparencyEngine.from(nc))
+            let node = try Node(config: nc, roundEngine: engine, logger: quietLogger)
+            try await withRunningNode(node) { _ in
+                #expect(await eventually(seconds: 20) {
+                    engine.transparency.gossip?.pubsub.topicPeers(CheckpointGossip.evidenceTopic).contains(witness.context.identity.peerID) == true
+                })
+                // The log operator's side of c2sp.org/tlog-witness: the honest size 3 is cosigned, the fork's growth refused.
+                let client = WitnessClient(url: we.http)
+                guard case .cosigned = try await client.submit(note: honest, oldSize: 0, proof: []) else {
+                    Issue.record("the witness did not cosign the first checkpoint")
+                    return
+                }
+                let answer = try await client.submit(note: grown, oldSize: 3, proof: proof)
+                #expect(answer != .cosigned([]), "\(answer)")
+                guard case .refused(let status, _) = answer else { Issue.record("expected a refusal, got \(answer)"); return }
+                #expect(status == 422)
+                #expect(await eventually(seconds: 30) { (try? node.context.store.evidence().count) == 1 })
+                let e = try #require(try node.context.store.evidence().first)
+                #expect(e.logKey == key)
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(e.json)) as? [String: Any])
+                #expect((object["proof"] as? [String])?.isEmpty == false)
             }
         }
     }

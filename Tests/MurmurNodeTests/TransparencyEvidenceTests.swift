@@ -52,7 +52,8 @@ struct TransparencyEvidenceTests {
         var wc = testConfig(dir + "/w")
         wc.roles = [.witness]
         wc.witnessLogs = [key.description]
-        let witness = try Node(config: wc, roundEngine: try #require(try TransparencyEngine.from(wc)), logger: quietLogger)
+        let witnessEngine = try #require(try TransparencyEngine.from(wc))
+        let witness = try Node(config: wc, roundEngine: witnessEngine, logger: quietLogger)
         try await withRunningNode(witness) { we in
             var nc = testConfig(dir + "/n", bootstrap: [try #require(we.p2p.first).description])
             nc.federationLog = key.description
@@ -69,6 +70,9 @@ struct TransparencyEvidenceTests {
                 #expect(await eventually(seconds: 20) { pubsub.topicPeers(CheckpointGossip.checkpointTopic).contains(witness.context.identity.peerID) })
                 #expect(await eventually(seconds: 20) {
                     engine.transparency.gossip?.pubsub.topicPeers(CheckpointGossip.evidenceTopic).contains(witness.context.identity.peerID) == true
+                })
+                #expect(await eventually(seconds: 20) {
+                    witnessEngine.transparency.gossip?.pubsub.topicPeers(CheckpointGossip.evidenceTopic).contains(node.context.identity.peerID) == true
                 })
                 try pubsub.publish(CheckpointGossip.checkpointTopic, Array(honest.serialized.utf8))
                 try pubsub.publish(CheckpointGossip.checkpointTopic, Array(forked.serialized.utf8))
@@ -105,7 +109,8 @@ struct TransparencyEvidenceTests {
         var wc = testConfig(dir + "/w")
         wc.roles = [.witness]
         wc.witnessLogs = [key.description]
-        let witness = try Node(config: wc, roundEngine: try #require(try TransparencyEngine.from(wc)), logger: quietLogger)
+        let witnessEngine = try #require(try TransparencyEngine.from(wc))
+        let witness = try Node(config: wc, roundEngine: witnessEngine, logger: quietLogger)
         try await withRunningNode(witness) { we in
             var nc = testConfig(dir + "/n", bootstrap: [try #require(we.p2p.first).description])
             nc.federationLog = key.description
@@ -114,6 +119,9 @@ struct TransparencyEvidenceTests {
             try await withRunningNode(node) { _ in
                 #expect(await eventually(seconds: 20) {
                     engine.transparency.gossip?.pubsub.topicPeers(CheckpointGossip.evidenceTopic).contains(witness.context.identity.peerID) == true
+                })
+                #expect(await eventually(seconds: 20) {
+                    witnessEngine.transparency.gossip?.pubsub.topicPeers(CheckpointGossip.evidenceTopic).contains(node.context.identity.peerID) == true
                 })
                 // The log operator's side of c2sp.org/tlog-witness: the honest size 3 is cosigned, the fork's growth refused.
                 let client = WitnessClient(url: we.http)

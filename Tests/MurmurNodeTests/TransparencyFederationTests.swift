@@ -54,7 +54,10 @@ struct TransparencyFederationTests {
             }
             let gateList = gates, firstClient = clients[0].context
             let finished = NIOLockedValueBox<CID?>(nil)
-            let aggregatorSettings = try TransparencySettings(logKey: nil, witnesses: [.init(key: witnessKey, url: we.http)], quorum: 1)
+            // A second witness that is down: the quorum of 1 is still met by the running one.
+            let deadWitness = try Cosigner(name: "murmur.witness/down", seed: Array(repeating: 5, count: 32)).verifierKey
+            let deadURL = try #require(URL(string: "http://127.0.0.1:1"))
+            let aggregatorSettings = try TransparencySettings(logKey: nil, witnesses: [.init(key: witnessKey, url: we.http), .init(key: deadWitness, url: deadURL)], quorum: 1)
             let engine = try FederationEngine(config: federation, role: .aggregator(clients: addresses), deadline: .seconds(60),
                                               transparency: aggregatorSettings) { _, cid in finished.withLockedValue { $0 = cid } }
             var ac = testConfig(dir + "/aggregator")
@@ -96,6 +99,15 @@ struct TransparencyFederationTests {
                     var wrongProof = final
                     wrongProof.index = 0
                     await #expect(throws: ModelRefusal.self) { try await gateList[0].accept(wrongProof) }
+                    // With only the dead witness the quorum cannot be met: publishing stops with a typed error.
+                    let alone = ModelPublisher(settings: try TransparencySettings(logKey: nil, witnesses: [.init(key: deadWitness, url: deadURL)], quorum: 1),
+                                               model: simulated.model, strategy: "fedavg") { _ in [:] }
+                    do {
+                        _ = try await alone.publish(version: 7, parameters: simulated.parameters, node: aggregator.context, gossip: nil)
+                        Issue.record("published without a quorum")
+                    } catch let e as TransparencyError {
+                        guard case .quorumNotReached(cosigned: 0, quorum: 1, _) = e else { Issue.record("\(e)"); return }
+                    }
                     // A fit request with parameters no checkpoint vouches for is refused.
                     let plan = LocalTrainingPlan(epochs: 1, batchSize: 8, learningRate: 0.1)
                     #expect(throws: ModelRefusal.notAccepted(round: 9)) {

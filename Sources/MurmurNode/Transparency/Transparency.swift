@@ -87,6 +87,7 @@ public struct TransparencyEngine: RoundEngine {
     /// An engine over `transparency`.
     public init(_ transparency: Transparency) { self.transparency = transparency }
 
+    /// Gossipsub and `/murmur/blocks/1` (see `Transparency.protocolHandlers`).
     public var protocolHandlers: [String: StreamHandler] { transparency.protocolHandlers }
 
     /// Runs the gossip until the node stops.

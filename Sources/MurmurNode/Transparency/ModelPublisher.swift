@@ -36,7 +36,8 @@ public actor ModelPublisher {
     public func publish(version: Int, parameters: [Float], node: NodeContext, gossip: CheckpointGossip?) async throws -> ModelAnnouncement {
         if let done = published[version] { return done }
         if let running = pending[version] { return try await running.value }
-        let parent = cids[version - 1]
+        var parent = cids[version - 1]
+        if parent == nil, version > 0 { parent = try await node.ledger.modelVersionCID(round: version - 1) }
         let task = Task { try await Self.make(version: version, parameters: parameters, parent: parent, model: model, strategy: strategy,
                                               metadata: metadata(version), settings: settings, node: node, gossip: gossip) }
         pending[version] = task
@@ -130,6 +131,21 @@ extension NodeLedger {
                 guard let record = try? LedgerRecord(bytes: parts.record, signature: parts.signature) else { continue }
                 if record.kind == .modelVersion, record.decode(ModelVersion.self)?.model == cid { return i }
                 if record.kind == .genesis, record.decode(Genesis.self)?.initialModel == cid { return i }
+            }
+            return nil
+        } catch { throw .storage("scanning the node log: \(error)") }
+    }
+
+    /// The model CID the last model-version record for `round` names (after a restart, the publisher's parent).
+    func modelVersionCID(round: Int) throws(NodeError) -> String? {
+        do {
+            var i = log.size
+            while i > 0 {
+                i -= 1
+                let parts = try LedgerEntry.split(try log.entry(at: i))
+                guard let record = try? LedgerRecord(bytes: parts.record, signature: parts.signature), record.kind == .modelVersion,
+                      let v = record.decode(ModelVersion.self), v.round == round else { continue }
+                return v.model
             }
             return nil
         } catch { throw .storage("scanning the node log: \(error)") }

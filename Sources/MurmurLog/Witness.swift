@@ -115,6 +115,9 @@ public struct EquivocationEvidence: Sendable, Equatable {
     /// The evidence as a signed note (text + the reporter's signature).
     public var note: Note
 
+    /// Evidence as received (e.g. gossiped); nothing is checked until `verify()`.
+    public init(note: Note) { self.note = note }
+
     /// Builds evidence if (and only if) the two notes prove misbehaviour. `proof` is the consistency proof from the
     /// smaller size m to the larger, as the newer tree gives it; when m is a power of two, prefix it with the newer
     /// tree's MTH(D[0:m]) (e.g. from its tiles), which RFC 9162 otherwise leaves out.

@@ -31,8 +31,11 @@ struct Cluster: AsyncParsableCommand {
     @Option(help: "Client nodes to start (each trains one shard); one aggregator node is added.")
     var nodes = 5
 
-    @Option(help: "Witness nodes that cosign the log (not supported yet: must be 0).")
+    @Option(help: "Witness nodes that cosign the aggregator's log; with W > 0 a client accepts a model only from a checkpoint with --witness-quorum of their cosignatures.")
     var witnesses = 0
+
+    @Option(help: "Witness cosignatures each checkpoint needs (default: a majority of --witnesses).")
+    var witnessQuorum: Int?
 
     @Option(help: "Rounds to train, then print a summary and stop. Without it: 10 rounds, then serve until Ctrl-C.")
     var rounds: Int?
@@ -77,7 +80,10 @@ struct Cluster: AsyncParsableCommand {
 
     func validate() throws {
         guard (2...200).contains(nodes) else { throw ValidationError("--nodes must be in 2…200, got \(nodes)") }
-        guard witnesses == 0 else { throw ValidationError("--witnesses: witness nodes in a cluster are not supported yet (docs/node.md); use 0") }
+        guard (0...20).contains(witnesses) else { throw ValidationError("--witnesses must be in 0…20, got \(witnesses)") }
+        if let q = witnessQuorum {
+            guard witnesses > 0, (1...witnesses).contains(q) else { throw ValidationError("--witness-quorum must be in 1…--witnesses, got \(q)") }
+        }
         if let rounds, rounds < 1 { throw ValidationError("--rounds must be ≥ 1, got \(rounds)") }
         guard fraction > 0, fraction <= 1 else { throw ValidationError("--fraction must be in (0, 1], got \(fraction)") }
         guard (0...65535).contains(httpPort) else { throw ValidationError("--http-port must be a port (0…65535)") }
@@ -149,6 +155,7 @@ struct Cluster: AsyncParsableCommand {
         }
         let start = Date()
         progress("starting \(nodes) client nodes and an aggregator in \(base)…")
+        let witnessSetup = try startWitnesses(base: base, aggregatorID: aggregatorID.description, processes: processes)
         var addresses: [String] = []
         for i in 0..<nodes {
             var c = NodeConfig()
@@ -157,6 +164,7 @@ struct Cluster: AsyncParsableCommand {
             c.federation = federationFile
             c.clientIndex = i
             c.aggregator = aggregatorID.description
+            witnessSetup?.configureClient(&c)
             let crash = victims[i].map { "\(killAtRound):\($0)" }
             let child = try processes.start(name: "client \(i)", config: c, file: base + "/client-\(i).json", crashAt: crash)
             addresses.append(try child.waitForLine(prefix: "p2p ", seconds: 60))
@@ -168,9 +176,10 @@ struct Cluster: AsyncParsableCommand {
         a.federation = federationFile
         a.clients = addresses
         a.httpPort = httpPort
+        witnessSetup?.configureAggregator(&a)
         let aggregator = try processes.start(name: "aggregator", config: a, file: base + "/aggregator.json")
         let url = try aggregator.waitForLine(prefix: "http ", seconds: 60)
-        progress("dashboard: \(url)/  (\(nodes + 1) nodes up in \(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
+        progress("dashboard: \(url)/  (\(nodes + 1 + witnesses) nodes up in \(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
         if !victims.isEmpty {
             progress("fault injection: clients \(victims.keys.sorted().map(String.init).joined(separator: ", ")) crash (SIGKILL) in round \(killAtRound)"
                      + (secagg ? " during SecAgg+" : " on the fit request"))
@@ -201,14 +210,16 @@ struct Cluster: AsyncParsableCommand {
         if json {
             let object: [String: Any] = [
                 "accuracy": accuracy, "rounds": roundCount, "model": model, "checkpoint": checkpoint ?? NSNull(),
-                "nodes": nodes + 1, "clients": nodes, "seconds": seconds, "dashboard": url + "/",
+                "nodes": nodes + 1 + witnesses, "clients": nodes, "seconds": seconds, "dashboard": url + "/",
                 "secagg": secagg, "dp": privacy.dp?.rawValue ?? NSNull(), "epsilon": final?["epsilon"] ?? NSNull(),
                 "killed": victims.keys.sorted(), "ledger": try await Self.ledgerSummary(url),
                 "round_details": try await Self.roundDetails(url),
+                "witnesses": witnesses, "witness_quorum": witnessSetup?.quorum ?? 0,
+                "cosignatures": checkpoint.map(ClusterWitnesses.cosignatureCount) ?? 0,
             ]
             print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
         } else {
-            print(String(format: "done: test accuracy %.2f %% after %d rounds on %d nodes in %.1f s", 100 * accuracy, roundCount, nodes + 1, seconds))
+            print(String(format: "done: test accuracy %.2f %% after %d rounds on %d nodes in %.1f s", 100 * accuracy, roundCount, nodes + 1 + witnesses, seconds))
             print("model: \(model)")
             if let checkpoint { print("checkpoint:\n" + checkpoint.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")) }
         }
@@ -218,7 +229,7 @@ struct Cluster: AsyncParsableCommand {
                 try processes.checkAlive()
                 try await Task.sleep(for: .milliseconds(300))
             }
-            progress("stopping \(nodes + 1) nodes…")
+            progress("stopping \(nodes + 1 + witnesses) nodes…")
         }
     }
 

@@ -87,6 +87,15 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .customLong("client"), help: "With --federation and the aggregator role: a client's /…/p2p/<id> address, in shard order (repeat). Replaces the file's list.")
     var clients: [String] = []
 
+    @Option(help: "The federation log's verifier key (the aggregator's log.verifier_key): models are accepted only from it.")
+    var federationLog: String?
+
+    @Option(name: .customLong("witness"), help: "A witness whose cosignature checkpoints need: 'KEY' or 'KEY URL' (repeat). Replaces the file's list.")
+    var witnesses: [String] = []
+
+    @Option(help: "Distinct witness cosignatures a checkpoint needs (default: all --witness).")
+    var witnessQuorum: Int?
+
     @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -120,6 +129,9 @@ struct NodeCommand: AsyncParsableCommand {
         if let clientIndex { c.clientIndex = clientIndex }
         if let aggregator { c.aggregator = aggregator }
         if !clients.isEmpty { c.clients = clients }
+        if let federationLog { c.federationLog = federationLog }
+        if !witnesses.isEmpty { c.witnesses = witnesses }
+        if let witnessQuorum { c.witnessQuorum = witnessQuorum }
         do { try c.validate(source: config.map { "\($0) with flags" } ?? "flags") } catch { throw ValidationError("\(error)") }
         return c
     }
@@ -132,7 +144,7 @@ struct NodeCommand: AsyncParsableCommand {
             let fault = try ProcessInfo.processInfo.environment["MURMUR_FAULT_CRASH_AT"].map {
                 try FaultPoint(parsing: $0) { _ = kill(getpid(), SIGKILL) }
             }
-            let engine = try FederationEngine.from(cfg, fault: fault)
+            let engine: (any RoundEngine)? = try FederationEngine.from(cfg, fault: fault) ?? TransparencyEngine.from(cfg)
             node = try Node(config: cfg, roundEngine: engine, logger: Node.standardErrorLogger(levelName: logLevel))
         } catch {
             throw ValidationError("\(error)")

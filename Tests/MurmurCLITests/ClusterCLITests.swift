@@ -77,7 +77,7 @@ import Testing
 
     @Test func badArgumentsAreRefusedWithReasons() async throws {
         for (args, needle) in [
-            (["--nodes", "1"], "--nodes"), (["--witnesses", "3"], "--witnesses"), (["--rounds", "0"], "--rounds"), (["--fraction", "0"], "--fraction"),
+            (["--nodes", "1"], "--nodes"), (["--witnesses", "21"], "--witnesses"), (["--witnesses", "2", "--witness-quorum", "3"], "--witness-quorum"), (["--rounds", "0"], "--rounds"), (["--fraction", "0"], "--fraction"),
             (["--kill-clients", "1"], "--kill-clients"), (["--rounds", "2", "--kill-clients", "0.3", "--kill-at-round", "3"], "--kill-at-round"),
             (["--secagg-clip", "2"], "--secagg"), (["--noise", "1"], "--dp"), (["--secagg", "--scoring", "loo"], "--scoring"),
             (["--dp", "local", "--noise", "1"], "--dp local"),

@@ -1,5 +1,6 @@
 import Foundation
 import MurmurCore
+import MurmurLog
 import MurmurTestSupport
 import Testing
 @testable import MurmurNode
@@ -105,6 +106,9 @@ struct OpenAPITests {
         let token = node.adminToken
         try node.context.recordRound(RoundSummary(round: 1, status: .completed, model: cid, participants: 2, accuracy: 0.5, epsilon: 1.5, finishedAt: 1))
         try node.context.store.rememberPeer("12D3KooWExample", addresses: ["/ip4/127.0.0.1/tcp/1"], source: "bootstrap")
+        let fork = try TransparencyEvidenceTests.forkedCheckpoints(dir)
+        let reporter = try Cosigner(name: "witness.test/openapi", seed: Array(repeating: 2, count: 32))
+        try node.context.store.putEvidence(SplitViewEvidence(EquivocationEvidence.make(logKey: fork.key, first: fork.honest, second: fork.forked, proof: [], reporter: reporter)))
         let observed: [Observed] = try await withRunningNode(node) { e in
             let u = e.http
             var seen = [Observed]()
@@ -124,6 +128,7 @@ struct OpenAPITests {
             _ = try await hit("GET /v1/models/{cid}", "GET", "v1/models/\(CID.raw([1]))")
             _ = try await hit("GET /v1/models/{cid}/weights", "GET", "v1/models/\(cid)/weights")
             _ = try await hit("GET /v1/ledger/state", "GET", "v1/ledger/state")
+            _ = try await hit("GET /v1/evidence", "GET", "v1/evidence")
             let rows = [[1.0, 2, 3, 4]]
             let infer = try await hit("POST /v1/infer", "POST", "v1/infer", json: ["features": rows])
             let receipts = (infer.object["results"] as? [[String: Any]])?.compactMap { $0["receipt"] } ?? []

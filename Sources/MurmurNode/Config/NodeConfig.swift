@@ -61,6 +61,13 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var aggregator: String?
     /// With `federation` and the aggregator role: every client node's address, `/…/p2p/<id>`, in shard order.
     public var clients: [String] = []
+    /// The federation log's verifier key (the aggregator's `log.verifier_key`): clients accept only models
+    /// logged there, and every node watches its gossiped checkpoints for split views.
+    public var federationLog: String?
+    /// Witnesses whose cosignatures a checkpoint needs: `KEY` (clients) or `KEY URL` (the aggregator submits there).
+    public var witnesses: [String] = []
+    /// Distinct witness cosignatures required; nil: all of `witnesses`.
+    public var witnessQuorum: Int?
 
     /// The defaults: a client on loopback with free ports, data in `./murmur-node`.
     public init() {}
@@ -130,6 +137,10 @@ public struct NodeConfig: Codable, Sendable, Equatable {
                 }
             }
         }
+        do { _ = try TransparencySettings.from(self) } catch {
+            let key = error.description.contains("witness_quorum") ? "witness_quorum" : error.description.contains("federation_log") ? "federation_log" : "witnesses"
+            throw fail(key, error.description)
+        }
         if let o = logOrigin, o.isEmpty || o.contains(where: { $0.isNewline || $0 == "+" }) {
             throw fail("log_origin", "must be a non-empty line without '+' (a C2SP origin such as example.com/log)")
         }
@@ -139,7 +150,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public static let keys = [
         "roles", "data_dir", "listen", "bootstrap", "http_host", "http_port", "admin_token",
         "identity_file", "data_folder", "models", "max_body_bytes", "log_origin", "witness_logs",
-        "federation", "client_index", "aggregator", "clients",
+        "federation", "client_index", "aggregator", "clients", "federation_log", "witnesses", "witness_quorum",
     ]
 
     enum CodingKeys: String, CodingKey {
@@ -147,5 +158,6 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case adminToken = "admin_token", identityFile = "identity_file", dataFolder = "data_folder", models
         case maxBodyBytes = "max_body_bytes", logOrigin = "log_origin", witnessLogs = "witness_logs"
         case federation, clientIndex = "client_index", aggregator, clients
+        case federationLog = "federation_log", witnesses, witnessQuorum = "witness_quorum"
     }
 }

@@ -53,6 +53,8 @@ public struct FederationEngine: RoundEngine {
     public let recordsLedger: Bool
     /// Called on the aggregator when the last round is done, with the result and the model's CID.
     public let onFinish: (@Sendable (SimulationResult, CID) -> Void)?
+    /// Model transparency (checkpoint gossip, model distribution by CID, witness quorum), nil when off.
+    public let transparency: Transparency?
     private let handlers: [String: StreamHandler]
     private let parameterCount: Int
 
@@ -63,9 +65,11 @@ public struct FederationEngine: RoundEngine {
     /// participation (as `murmur simulate --ledger` does), which does not change the training.
     /// `fault` makes a client crash at a chosen step (fault tests, `murmur cluster --kill-clients`).
     /// Local DP (`--dp local`) is refused: the simulation adds each client's noise at the
-    /// aggregator, which between nodes would see the clear update.
+    /// aggregator, which between nodes would see the clear update. `settings` turn on model
+    /// transparency (checkpoints cosigned by witnesses, models announced by CID and checked).
     public init(config: SimulationConfig, role: Role, identity: Identity? = nil, deadline: Duration = .seconds(120),
                 stageDeadline: Duration = .seconds(60), recordsLedger: Bool = true, fault: FaultPoint? = nil,
+                transparency settings: TransparencySettings? = nil,
                 onFinish: (@Sendable (SimulationResult, CID) -> Void)? = nil) throws {
         var config = config
         if let dp = config.dp, dp.mode == .local {
@@ -91,6 +95,7 @@ public struct FederationEngine: RoundEngine {
         self.onFinish = onFinish
         let parameterCount = try Network(config: simulation.model, seed: 0).parameterCount
         self.parameterCount = parameterCount
+        transparency = try Self.transparency(settings, role: role, simulation: simulation)
         switch role {
         case .client(let index, let aggregator):
             let apps = simulation.makeClientApps()
@@ -98,7 +103,8 @@ public struct FederationEngine: RoundEngine {
                 throw FederationEngineError.invalidRole("client index \(index) is outside 0..<\(apps.count)")
             }
             let withheld = try simulation.secureUpdateStore(dimension: parameterCount)
-            let app: any ClientApp = fault.map { FaultingClientApp(base: apps[index], fault: $0) } ?? apps[index]
+            let gated = transparency?.gate.map { $0.wrap(apps[index]) } ?? apps[index]
+            let app: any ClientApp = fault.map { FaultingClientApp(base: gated, fault: $0) } ?? gated
             var handlers = [FLWire.protocolID: FLClientService(
                 app: app, parameterCount: parameterCount, aggregators: [aggregator], withheld: withheld).handler]
             if let withheld {
@@ -123,13 +129,20 @@ public struct FederationEngine: RoundEngine {
         }
     }
 
-    public var protocolHandlers: [String: StreamHandler] { handlers }
+    public var protocolHandlers: [String: StreamHandler] {
+        handlers.merging(transparency?.protocolHandlers ?? [:]) { mine, _ in mine }
+    }
 
     /// The aggregator runs every round, then returns; a client serves until the node stops.
     public func run(_ node: NodeContext) async throws {
+        let gossip = try transparency?.start(node)
         guard case .aggregator(let clients) = role else {
+            await gossip?.run()
             while true { try await Task.sleep(for: .seconds(3600)) }
         }
+        // Gossip runs beside the rounds (checkpoints out, evidence in) and after them until the node stops.
+        let gossiping = gossip.map { g in Task { await g.run() } }
+        defer { gossiping?.cancel() }
         var peers = [ClientID: PeerID]()
         for (id, address) in clients.enumerated() {
             guard let peer = address.peerID else { continue }
@@ -137,7 +150,8 @@ public struct FederationEngine: RoundEngine {
             peers[id] = peer
         }
         let secure = simulation.config.secagg != nil
-        let transport = P2PTransport(host: node.host, peers: peers, parameterCount: parameterCount, deadline: deadline, withheldDeltas: secure)
+        var transport: any Transport = P2PTransport(
+            host: node.host, peers: peers, parameterCount: parameterCount, deadline: deadline, withheldDeltas: secure)
         let resume = try resumePoint(node)
         if let resume, resume.round >= simulation.config.rounds {
             // Killed after the last round's model was stored but maybe before its summary named it.
@@ -171,6 +185,10 @@ public struct FederationEngine: RoundEngine {
             let parts = [outcomes.detail(round: round), retried].compactMap { $0 }
             return parts.isEmpty ? nil : parts.joined(separator: "; ")
         }
+        if let publisher = transparency?.publisher {
+            // The publisher reuses the ledger's model-version records, so the recorder catches up first.
+            transport = publisher.wrap(transport, peers: peers, node: node, gossip: gossip, beforePublish: { await recorder?.flush() })
+        }
         var roundStart = Int64(Date().timeIntervalSince1970)
         let result = try await simulation.run(transport: transport, secureAggregation: secureAggregation, resume: resume, afterRound: { record, global in
             // The model and progress are durable before the round is reported (and before the next
@@ -195,6 +213,10 @@ public struct FederationEngine: RoundEngine {
         let metadata = simulation.config.modelMetadata(dataset: simulation.train.name, round: lastRound)
         let artifact = ModelArtifact(network: try Network(config: result.model, parameters: result.parameters), metadata: metadata)
         let cid = try node.store.putModel(artifact)
+        if let publisher = transparency?.publisher {
+            // The final version is logged and cosigned before the last round is reported, so the summary's checkpoint carries it.
+            _ = try await publisher.publish(version: lastRound, parameters: result.parameters, node: node, gossip: gossip)
+        }
         if let last = result.history.last {
             try node.recordRound(RoundSummary(
                 round: last.round, status: .completed, model: cid.description, participants: last.completed,
@@ -203,6 +225,7 @@ public struct FederationEngine: RoundEngine {
         }
         node.logger.info("federation finished: \(lastRound) rounds, accuracy \(result.final.accuracy), model \(cid)")
         onFinish?(result, cid)
+        if let gossiping { await withTaskCancellationHandler { await gossiping.value } onCancel: { gossiping.cancel() } }
     }
 }
 
@@ -266,6 +289,27 @@ extension FederationEngine {
         }
         // The node's key (created here on a first start, then read by `Node`) is a client's SecAgg+ key.
         let identity = federation.secagg == nil ? nil : try NodeKeys.identity(at: config.identityPath).identity
-        return try FederationEngine(config: federation, role: role, identity: identity, deadline: deadline, fault: fault)
+        let settings: TransparencySettings?
+        do { settings = try TransparencySettings.from(config) } catch { throw FederationEngineError.invalidRole("\(error)") }
+        return try FederationEngine(config: federation, role: role, identity: identity, deadline: deadline, fault: fault, transparency: settings)
+    }
+}
+
+extension FederationEngine {
+    /// The transparency part for `role` (a client's gate, the aggregator's publisher), nil without settings.
+    static func transparency(_ settings: TransparencySettings?, role: Role, simulation: Simulation) throws -> Transparency? {
+        guard let settings else { return nil }
+        switch role {
+        case .client(_, let aggregator):
+            do { return Transparency(settings: settings, gate: try ModelGate(settings: settings, aggregator: aggregator)) } catch {
+                throw FederationEngineError.invalidRole("\(error)")
+            }
+        case .aggregator:
+            let config = simulation.config, dataset = simulation.train.name
+            let publisher = ModelPublisher(settings: settings, model: simulation.model, strategy: config.strategy.rawValue) {
+                config.modelMetadata(dataset: dataset, round: $0)
+            }
+            return Transparency(settings: settings, publisher: publisher)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import MurmurCore
 import MurmurFL
 import MurmurLedger
@@ -82,10 +83,14 @@ public struct FederationLedgerRecords: Sendable {
 final class FederationLedgerRecorder: Sendable {
     private let continuation: AsyncStream<(RoundRecord, [Float])>.Continuation
     private let task: Task<Void, Never>
+    /// Rounds queued and rounds appended (or given up on), for `flush()`.
+    private let counts: NIOLockedValueBox<(queued: Int, written: Int)>
 
-    private init(continuation: AsyncStream<(RoundRecord, [Float])>.Continuation, task: Task<Void, Never>) {
+    private init(continuation: AsyncStream<(RoundRecord, [Float])>.Continuation, task: Task<Void, Never>,
+                 counts: NIOLockedValueBox<(queued: Int, written: Int)>) {
         self.continuation = continuation
         self.task = task
+        self.counts = counts
     }
 
     /// Writes the genesis if needed and starts the appender; nil when this ledger cannot take the rounds.
@@ -104,8 +109,10 @@ final class FederationLedgerRecorder: Sendable {
             return nil
         }
         let (stream, continuation) = AsyncStream<(RoundRecord, [Float])>.makeStream()
+        let counts = NIOLockedValueBox((queued: 0, written: 0))
         let task = Task {
             for await (record, parameters) in stream {
+                defer { counts.withLockedValue { $0.written += 1 } }
                 do {
                     let (version, contributions) = try records.round(record, parameters: parameters, state: await ledger.state)
                     let outcomes = try await ledger.appendRound(version, contributions: contributions, coordinator: me)
@@ -117,11 +124,22 @@ final class FederationLedgerRecorder: Sendable {
                 }
             }
         }
-        return FederationLedgerRecorder(continuation: continuation, task: task)
+        return FederationLedgerRecorder(continuation: continuation, task: task, counts: counts)
     }
 
     /// Queues round `record` with the global parameters after it.
-    func record(_ record: RoundRecord, parameters: [Float]) { continuation.yield((record, parameters)) }
+    func record(_ record: RoundRecord, parameters: [Float]) {
+        counts.withLockedValue { $0.queued += 1 }
+        continuation.yield((record, parameters))
+    }
+
+    /// Waits until every round queued so far is in the ledger (the recorder keeps running).
+    func flush() async {
+        let target = counts.withLockedValue { $0.queued }
+        while counts.withLockedValue({ $0.written }) < target, !task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
 
     /// Waits until every queued round is in the ledger.
     func finish() async {

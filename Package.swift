@@ -29,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         // libp2p over TCP (MurmurP2P): event loops, channels, ByteBuffer.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // libp2p's protobufs (MurmurP2P only): the runtime for the code scripts/gen-proto generates
+        // and commits under Sources/MurmurP2P/Proto/; pinned because generated code and runtime match.
+        .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
         // HTTP for the log's tlog-tiles read API and the tlog-witness endpoint (MurmurLogHTTP only).
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         // Already pulled in by Hummingbird; named so tests and embedders can stop a server gracefully.
@@ -100,7 +103,10 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            ]
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            // The sources of Proto/*.pb.swift (scripts/gen-proto), not compiled by SwiftPM.
+            exclude: ["Proto/keys.proto", "Proto/noise.proto", "Proto/identify.proto", "Proto/pubsub.proto", "Proto/kad.proto"]
         ),
         // The P2P wire decoders as fuzz harnesses: libFuzzer drives them from Fuzz/ (scripts/fuzz),
         // the unit tests run them over seeds and random inputs.

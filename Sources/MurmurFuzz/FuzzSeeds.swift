@@ -63,6 +63,12 @@ enum FuzzSeeds {
             var out = [id.publicKey.libp2pProtobuf, ident.encoded]
             out.append(NoiseHandshakePayload(identityKey: id.publicKey.libp2pProtobuf, identitySignature: Array(repeating: 1, count: 64)).encoded)
             if let a = try? Multiaddr("/ip4/127.0.0.1/tcp/4001/p2p/\(id.peerID)") { out.append(a.bytes) }
+            if let m = try? PubsubSigning.sign(data: Array("hello".utf8), topic: "murmur", seqno: 1, identity: id) {
+                let control = PubsubControl(
+                    ihave: [.init(topic: "murmur", messageIDs: [PubsubSigning.messageID(m)])], iwant: [[1, 2]], graft: ["murmur"],
+                    prune: [.init(topic: "murmur", peers: [.init(peerID: id.peerID.multihash.bytes)], backoff: 60)])
+                out.append(PubsubRPC(subscriptions: [.init(subscribe: true, topic: "murmur")], publish: [m], control: control).encoded)
+            }
             return out
         }
     }

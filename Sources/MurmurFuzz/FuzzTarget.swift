@@ -162,7 +162,6 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     }
 
     static func protobuf(_ data: [UInt8]) {
-        _ = try? decodeProtobufFields(data)
         if let key = try? KeyProtobuf(decoding: data) {
             check((try? KeyProtobuf(decoding: key.encoded)) == key, "PublicKey does not round-trip")
         }
@@ -171,6 +170,14 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         }
         if let m = try? IdentifyMessage(decoding: data) {
             check((try? IdentifyMessage(decoding: m.encoded)) == m, "Identify does not round-trip")
+        }
+        if let rpc = try? PubsubRPC(decoding: data) {
+            check((try? PubsubRPC(decoding: rpc.encoded)) == rpc, "pubsub RPC does not round-trip")
+            for m in rpc.publish {
+                // Verification re-encodes without signature and key: never a trap, and stable.
+                check((try? PubsubWireMessage(decoding: m.encoded))?.signedPart == m.signedPart, "signed part changes on re-decoding")
+                _ = try? PubsubSigning.verify(m)
+            }
         }
         if let a = try? Multiaddr(bytes: data) {
             check((try? Multiaddr(a.description)) == a, "multiaddr binary → text → binary differs")

@@ -40,6 +40,36 @@ struct GossipsubCodecTests {
         #expect(try PubsubSigning.verify(PubsubWireMessage(decoding: Self.signedMessage)) == identity.peerID)
     }
 
+    /// rpc_pb2.Message(from_id, data=b"", seqno=2, topicIDs=["murmur"]) signed by py-libp2p: proto2
+    /// presence keeps the empty data field (12 00) in what is signed.
+    static let emptySignedMessage = hex(
+        "0a2600240801122003a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b812001a08000000000000000222066d75726d"
+            + "75722a402c1d6fa3455da20c634bf641f4d19f9a79dde71e1fdacc2c4f3763e2c1f071561c7d4f50427c5d7b56ef73c46ec5f4f4f8e084b8f4"
+            + "4ee251f049c3d691249d07")
+
+    @Test func emptyPayloadIsSignedWithItsFieldPresentLikePyLibp2p() throws {
+        let identity = try Identity(seed: Self.seed)
+        let m = try PubsubSigning.sign(data: [], topic: "murmur", seqno: 2, identity: identity)
+        #expect(m.encoded == Self.emptySignedMessage)
+        let decoded = try PubsubWireMessage(decoding: Self.emptySignedMessage)
+        #expect(decoded == m)
+        #expect(try PubsubSigning.verify(decoded) == identity.peerID)
+        // Built field by field, empty data is left out: a different message, and not what was signed.
+        var rebuilt = PubsubWireMessage(from: decoded.from, data: [], seqno: decoded.seqno, topics: decoded.topics, signature: decoded.signature)
+        #expect(rebuilt != decoded)
+        #expect(throws: PubsubSignatureError.badSignature) { try PubsubSigning.verify(rebuilt) }
+        rebuilt.data = [0]
+        #expect(throws: PubsubSignatureError.badSignature) { try PubsubSigning.verify(rebuilt) }
+    }
+
+    /// Fields this codec does not know travel on unchanged, as go-libp2p-pubsub keeps them.
+    @Test func unknownMessageFieldsAreKeptWhenForwarded() throws {
+        let withExtra = Self.signedMessage + [0x3a, 0x01, 0x07]  // field 7, bytes [7]
+        let m = try PubsubWireMessage(decoding: withExtra)
+        #expect(m.encoded == withExtra)
+        #expect(try PubsubRPC(decoding: PubsubRPC(publish: [m]).encoded).publish == [m])
+    }
+
     @Test func rpcDecodesAndReencodes() throws {
         let rpc = try PubsubRPC(decoding: Self.rpc)
         #expect(rpc.subscriptions == [.init(subscribe: true, topic: "murmur")])

@@ -76,29 +76,20 @@ struct KademliaMessageTests {
 
     @Test func skipsSenderRecordAndSignedRecord() throws {
         // py-libp2p adds senderRecord (field 11) to requests and signedRecord (4) to peers.
-        var peer = ProtobufWriter()
-        peer.bytes(1, [0x12, 0x20] + [UInt8](repeating: 3, count: 32))
-        peer.bytes(4, [0xde, 0xad])
-        var w = ProtobufWriter()
-        w.varint(1, 4)
-        w.bytes(2, [5])
-        w.bytes(8, peer.bytes)
-        w.bytes(11, [0xbe, 0xef])
-        let m = try KademliaMessage(decoding: w.bytes)
-        #expect(m == KademliaMessage(type: .findNode, key: [5], closerPeers: [KademliaPeer(id: [0x12, 0x20] + [UInt8](repeating: 3, count: 32))]))
+        let id = [0x12, 0x20] + [UInt8](repeating: 3, count: 32)
+        let peer: [UInt8] = [0x0a, 34] + id + [0x22, 2, 0xde, 0xad]
+        let bytes: [UInt8] = [0x08, 4, 0x12, 1, 5, 0x42, UInt8(peer.count)] + peer + [0x5a, 2, 0xbe, 0xef]
+        let m = try KademliaMessage(decoding: bytes)
+        #expect(m == KademliaMessage(type: .findNode, key: [5], closerPeers: [KademliaPeer(id: id)]))
     }
 
     @Test func rejectsMalformedAndBoundsLists() throws {
-        #expect(throws: P2PError.self) { try KademliaMessage(decoding: [0x08, 0x09]) }  // type 9
+        #expect(throws: P2PError.invalidProtobuf("unknown kad message type 9")) { try KademliaMessage(decoding: [0x08, 0x09]) }
         #expect(throws: P2PError.self) { try KademliaMessage(decoding: [0x12, 0x05, 0x01]) }  // key past the end
         #expect(throws: P2PError.self) { try KademliaMessage(decoding: [0x42, 0x02, 0x12, 0x00]) }  // peer without id
-        var w = ProtobufWriter()
-        w.varint(1, 4)
-        var peer = ProtobufWriter()
-        peer.bytes(1, [0x00, 0x01, 0x07])
-        for _ in 0..<100 { peer.bytes(2, [0x04, 1, 2]) }
-        for _ in 0..<200 { w.bytes(8, peer.bytes) }
-        let m = try KademliaMessage(decoding: w.bytes)
+        let peer = KademliaPeer(id: [0x00, 0x01, 0x07], addrs: Array(repeating: [0x04, 1, 2], count: 100))
+        let big = KademliaMessage(type: .findNode, closerPeers: Array(repeating: peer, count: 200))
+        let m = try KademliaMessage(decoding: big.encoded)
         #expect(m.closerPeers.count == KademliaMessage.maxPeers)
         #expect(m.closerPeers[0].addrs.count == KademliaMessage.maxAddressesPerPeer)
         #expect(m.closerPeers[0].multiaddrs.isEmpty)  // truncated ip4: ignored, not fatal

@@ -32,21 +32,28 @@ import Testing
     }
 
     @Test func malformedInputIsAnErrorNotACrash() throws {
-        #expect(throws: P2PError.self) { try decodeProtobufFields([0x0a, 0x05, 1]) }  // length past end
-        #expect(throws: P2PError.self) { try decodeProtobufFields([0x0a]) }  // truncated
-        #expect(throws: P2PError.self) { try decodeProtobufFields([0x0b]) }  // group (wire type 3)
-        #expect(throws: P2PError.self) { try decodeProtobufFields([0x00, 0x01]) }  // field 0
-        #expect(throws: P2PError.self) { try decodeProtobufFields([0x0a] + [UInt8](repeating: 0xff, count: 11)) }
-        // Fixed 64/32-bit fields are skipped.
-        #expect(try decodeProtobufFields([0x09, 1, 2, 3, 4, 5, 6, 7, 8, 0x15, 1, 2, 3, 4, 0x18, 7]) == [.varint(3, 7)])
+        #expect(throws: P2PError.self) { try IdentifyMessage(decoding: [0x0a, 0x05, 1]) }  // length past end
+        #expect(throws: P2PError.self) { try IdentifyMessage(decoding: [0x0a]) }  // truncated
+        #expect(throws: P2PError.self) { try IdentifyMessage(decoding: [0x0b]) }  // group start on a bytes field
+        #expect(throws: P2PError.self) { try IdentifyMessage(decoding: [0x00, 0x01]) }  // field 0
+        #expect(throws: P2PError.self) { try IdentifyMessage(decoding: [0x0a] + [UInt8](repeating: 0xff, count: 11)) }
+        #expect(throws: P2PError.self) { try IdentifyMessage(decoding: [0x1a, 0x02, 0xc3, 0x28]) }  // protocols: not UTF-8
+        // Unknown fixed 64/32-bit fields are skipped.
+        var expected = IdentifyMessage()
+        expected.protocolVersion = "A"
+        #expect(try IdentifyMessage(decoding: [0x49, 1, 2, 3, 4, 5, 6, 7, 8, 0x55, 1, 2, 3, 4, 0x2a, 1, 0x41]) == expected)
     }
 
     /// Found by `scripts/fuzz protobuf`: a key Type of 2^64 − 1 decoded to −1 and trapped when
-    /// re-encoded. Out-of-range key types are now a decoding error.
+    /// re-encoded. KeyType is a closed proto2 enum: an unknown number leaves the required Type missing.
     @Test func outOfRangeKeyTypeIsRejected() throws {
         let input: [UInt8] = [0x08] + [UInt8](repeating: 0xff, count: 9) + [0x01, 0x12, 0x01, 0x00]
-        #expect(throws: P2PError.invalidProtobuf("unknown libp2p key type 18446744073709551615")) { try KeyProtobuf(decoding: input) }
+        #expect(throws: P2PError.invalidProtobuf("a libp2p key needs both Type (RSA, Ed25519, Secp256k1 or ECDSA) and Data")) {
+            try KeyProtobuf(decoding: input)
+        }
         #expect(try KeyProtobuf(decoding: [0x08, 0x03, 0x12, 0x01, 0x07]) == KeyProtobuf(type: 3, data: [7]))
-        #expect(KeyProtobuf(type: -1, data: []).encoded.count == 13)  // int32 −1: a 10-byte varint, no trap
+        // A type outside KeyType is not written, so the encoding does not decode (and nothing traps).
+        #expect(KeyProtobuf(type: -1, data: [7]).encoded == [0x12, 0x01, 0x07])
+        #expect(throws: P2PError.self) { try KeyProtobuf(decoding: KeyProtobuf(type: -1, data: []).encoded) }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import MurmurCore
 
 /// A validated pub/sub message as subscribers and validators see it.
@@ -74,8 +75,11 @@ public enum PubsubSigning {
     /// A signed message from `identity` with `seqno` on `topic`.
     public static func sign(data: [UInt8], topic: String, seqno: UInt64, identity: Identity) throws -> PubsubWireMessage {
         var m = PubsubWireMessage(
-            from: identity.peerID.multihash.bytes, data: data,
+            from: identity.peerID.multihash.bytes,
             seqno: (0..<8).map { UInt8(truncatingIfNeeded: seqno >> (56 - 8 * UInt64($0))) }, topics: [topic])
+        // data is present even when empty: go- and py-libp2p publish it so, and py-libp2p
+        // re-creates from, data, seqno and topicIDs as present fields when it verifies.
+        m.proto.data = Data(data)
         m.signature = try identity.sign(prefix + m.signedPart)
         return m
     }

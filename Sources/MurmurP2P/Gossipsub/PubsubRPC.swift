@@ -1,8 +1,11 @@
-/// The pubsub `RPC` frame shared by floodsub and gossipsub, hand-encoded like Protobuf.swift.
+import Foundation
+
+/// The pubsub `RPC` frame shared by floodsub and gossipsub.
 ///
 /// Spec: libp2p/specs pubsub/README.md ("The RPC") and pubsub/gossipsub/gossipsub-v1.1.md
 /// ("Protobuf"): RPC { repeated SubOpts subscriptions = 1; repeated Message publish = 2;
-/// ControlMessage control = 3; }. Every repeated field and length is bounded by `PubsubLimits`.
+/// ControlMessage control = 3; }, generated from Proto/pubsub.proto. The frame is bounded by
+/// the caller (`PubsubLimits.maxFrameLength`); every list and length by `PubsubLimits`.
 public struct PubsubRPC: Equatable, Sendable {
     /// A subscription change: `subscribe` true to join `topic`, false to leave it.
     public struct SubOpts: Equatable, Sendable {
@@ -36,42 +39,30 @@ public struct PubsubRPC: Equatable, Sendable {
 
     /// Decodes an RPC; unknown fields (e.g. py-libp2p's senderRecord = 4) are skipped.
     public init(decoding bytes: [UInt8], limits: PubsubLimits = .init()) throws {
-        for f in try decodeProtobufFields(bytes) {
-            switch f {
-            case .bytes(1, let b):
-                guard subscriptions.count < limits.maxSubscriptions else { throw PubsubLimits.exceeded("subscriptions", limits.maxSubscriptions) }
-                var sub = SubOpts(subscribe: false, topic: "")
-                for g in try decodeProtobufFields(b) {
-                    switch g {
-                    case .varint(1, let v): sub.subscribe = v != 0
-                    case .bytes(2, let t): sub.topic = try limits.topic(t)
-                    default: continue
-                    }
-                }
-                subscriptions.append(sub)
-            case .bytes(2, let b):
-                guard publish.count < limits.maxMessages else { throw PubsubLimits.exceeded("messages", limits.maxMessages) }
-                publish.append(try PubsubWireMessage(decoding: b, limits: limits))
-            case .bytes(3, let b):
-                let c = try PubsubControl(decoding: b, limits: limits)
-                control = c.isEmpty ? nil : c
-            default: continue
-            }
+        // Unknown fields are kept so a forwarded or verified Message re-encodes as its author wrote it.
+        let rpc = try Pubsub_RPC(p2pDecoding: bytes, "pubsub RPC", keepUnknownFields: true)
+        guard rpc.subscriptions.count <= limits.maxSubscriptions else { throw PubsubLimits.exceeded("subscriptions", limits.maxSubscriptions) }
+        guard rpc.publish.count <= limits.maxMessages else { throw PubsubLimits.exceeded("messages", limits.maxMessages) }
+        subscriptions = try rpc.subscriptions.map { SubOpts(subscribe: $0.subscribe, topic: try limits.topic($0.topicid)) }
+        publish = try rpc.publish.map { try PubsubWireMessage(checking: $0, limits: limits) }
+        if rpc.hasControl {
+            let c = try PubsubControl(checking: rpc.control, limits: limits)
+            control = c.isEmpty ? nil : c
         }
     }
 
     /// The encoding (fields in number order).
     public var encoded: [UInt8] {
-        var w = ProtobufWriter()
-        for s in subscriptions {
-            var sw = ProtobufWriter()
-            sw.varint(1, s.subscribe ? 1 : 0)
-            sw.string(2, s.topic)
-            w.bytes(1, sw.bytes)
+        var rpc = Pubsub_RPC()
+        rpc.subscriptions = subscriptions.map {
+            var s = Pubsub_RPC.SubOpts()
+            s.subscribe = $0.subscribe
+            s.topicid = $0.topic
+            return s
         }
-        for m in publish { w.bytes(2, m.encoded) }
-        if let control, !control.isEmpty { w.bytes(3, control.encoded) }
-        return w.bytes
+        rpc.publish = publish.map(\.proto)
+        if let control, !control.isEmpty { rpc.control = control.proto }
+        return rpc.wireBytes
     }
 
     /// Appends `other`'s parts (to send one frame per peer per step).
@@ -92,24 +83,48 @@ public struct PubsubRPC: Equatable, Sendable {
 /// A pubsub `Message` as it travels: from = 1, data = 2, seqno = 3, topicIDs = 4 (repeated),
 /// signature = 5, key = 6.
 ///
-/// Spec: libp2p/specs pubsub/README.md, "The Message". Empty fields are not written, so the bytes
-/// we sign are what go-, js- and py-libp2p re-serialize when they verify.
+/// Spec: libp2p/specs pubsub/README.md, "The Message" (proto2, Proto/pubsub.proto). A decoded
+/// message keeps the field presence and unknown fields its author sent, so `signedPart` is
+/// byte-identical to what the author signed (as go-libp2p re-serializes it); a message built
+/// here leaves empty fields out, and setting a property to empty clears its field.
 public struct PubsubWireMessage: Equatable, Sendable {
-    /// The author's peer id (multihash bytes).
-    public var from: [UInt8] = []
-    /// The payload.
-    public var data: [UInt8] = []
-    /// The author's sequence number (8 bytes big-endian by convention).
-    public var seqno: [UInt8] = []
-    /// Topics; gossipsub v1.1 peers send exactly one.
-    public var topics: [String] = []
-    /// Ed25519 signature over "libp2p-pubsub:" + the encoding without signature and key.
-    public var signature: [UInt8] = []
-    /// The author's public key protobuf, when it is not inlined in `from`.
-    public var key: [UInt8] = []
+    /// The generated message (internal: callers see only the byte fields).
+    var proto: Pubsub_Message
 
-    /// A message with the given fields.
+    /// The author's peer id (multihash bytes).
+    public var from: [UInt8] {
+        get { Array(proto.from) }
+        set { if newValue.isEmpty { proto.clearFrom() } else { proto.from = Data(newValue) } }
+    }
+    /// The payload.
+    public var data: [UInt8] {
+        get { Array(proto.data) }
+        set { if newValue.isEmpty { proto.clearData() } else { proto.data = Data(newValue) } }
+    }
+    /// The author's sequence number (8 bytes big-endian by convention).
+    public var seqno: [UInt8] {
+        get { Array(proto.seqno) }
+        set { if newValue.isEmpty { proto.clearSeqno() } else { proto.seqno = Data(newValue) } }
+    }
+    /// Topics; gossipsub v1.1 peers send exactly one.
+    public var topics: [String] {
+        get { proto.topicIds }
+        set { proto.topicIds = newValue }
+    }
+    /// Ed25519 signature over "libp2p-pubsub:" + the encoding without signature and key.
+    public var signature: [UInt8] {
+        get { Array(proto.signature) }
+        set { if newValue.isEmpty { proto.clearSignature() } else { proto.signature = Data(newValue) } }
+    }
+    /// The author's public key protobuf, when it is not inlined in `from`.
+    public var key: [UInt8] {
+        get { Array(proto.key) }
+        set { if newValue.isEmpty { proto.clearKey() } else { proto.key = Data(newValue) } }
+    }
+
+    /// A message with the given fields (empty ones are not written).
     public init(from: [UInt8] = [], data: [UInt8] = [], seqno: [UInt8] = [], topics: [String] = [], signature: [UInt8] = [], key: [UInt8] = []) {
+        proto = Pubsub_Message()
         self.from = from
         self.data = data
         self.seqno = seqno
@@ -118,42 +133,32 @@ public struct PubsubWireMessage: Equatable, Sendable {
         self.key = key
     }
 
+    init(proto: Pubsub_Message) { self.proto = proto }
+
     /// Decodes a message; payload and topic count are bounded by `limits`.
     public init(decoding bytes: [UInt8], limits: PubsubLimits = .init()) throws {
-        for f in try decodeProtobufFields(bytes) {
-            switch f {
-            case .bytes(1, let b): from = b
-            case .bytes(2, let b):
-                guard b.count <= limits.maxDataLength else { throw PubsubLimits.exceeded("message data bytes", limits.maxDataLength) }
-                data = b
-            case .bytes(3, let b): seqno = b
-            case .bytes(4, let b):
-                guard topics.count < limits.maxTopicsPerMessage else { throw PubsubLimits.exceeded("topics in a message", limits.maxTopicsPerMessage) }
-                topics.append(try limits.topic(b))
-            case .bytes(5, let b): signature = b
-            case .bytes(6, let b): key = b
-            default: continue
-            }
-        }
+        try self.init(checking: Pubsub_Message(p2pDecoding: bytes, "pubsub Message", keepUnknownFields: true), limits: limits)
     }
 
-    /// The encoding with every non-empty field.
-    public var encoded: [UInt8] { encode(withSignature: true) }
+    /// Wraps a decoded message after checking it against `limits`.
+    init(checking message: Pubsub_Message, limits: PubsubLimits) throws {
+        guard message.data.count <= limits.maxDataLength else { throw PubsubLimits.exceeded("message data bytes", limits.maxDataLength) }
+        guard message.topicIds.count <= limits.maxTopicsPerMessage else {
+            throw PubsubLimits.exceeded("topics in a message", limits.maxTopicsPerMessage)
+        }
+        for t in message.topicIds { _ = try limits.topic(t) }
+        proto = message
+    }
+
+    /// The encoding with every present field.
+    public var encoded: [UInt8] { proto.wireBytes }
 
     /// The bytes the author signs (after the "libp2p-pubsub:" prefix): no signature, no key.
-    public var signedPart: [UInt8] { encode(withSignature: false) }
-
-    private func encode(withSignature: Bool) -> [UInt8] {
-        var w = ProtobufWriter()
-        if !from.isEmpty { w.bytes(1, from) }
-        if !data.isEmpty { w.bytes(2, data) }
-        if !seqno.isEmpty { w.bytes(3, seqno) }
-        for t in topics { w.string(4, t) }
-        if withSignature {
-            if !signature.isEmpty { w.bytes(5, signature) }
-            if !key.isEmpty { w.bytes(6, key) }
-        }
-        return w.bytes
+    public var signedPart: [UInt8] {
+        var m = proto
+        m.clearSignature()
+        m.clearKey()
+        return m.wireBytes
     }
 }
 
@@ -224,93 +229,63 @@ public struct PubsubControl: Equatable, Sendable {
 
     /// Decodes a control message; the number of entries and message ids is bounded.
     public init(decoding bytes: [UInt8], limits: PubsubLimits = .init()) throws {
-        var ids = 0
-        func countID() throws {
-            ids += 1
-            guard ids <= limits.maxControlIDs else { throw PubsubLimits.exceeded("message ids in a control message", limits.maxControlIDs) }
-        }
-        var entries = 0
-        for f in try decodeProtobufFields(bytes) {
-            entries += 1
-            guard entries <= limits.maxControlEntries else { throw PubsubLimits.exceeded("control entries", limits.maxControlEntries) }
-            switch f {
-            case .bytes(1, let b):
-                var h = IHave(topic: "", messageIDs: [])
-                for g in try decodeProtobufFields(b) {
-                    switch g {
-                    case .bytes(1, let t): h.topic = try limits.topic(t)
-                    case .bytes(2, let id): try countID(); h.messageIDs.append(id)
-                    default: continue
-                    }
-                }
-                ihave.append(h)
-            case .bytes(2, let b):
-                for g in try decodeProtobufFields(b) {
-                    if case .bytes(1, let id) = g { try countID(); iwant.append(id) }
-                }
-            case .bytes(3, let b):
-                for g in try decodeProtobufFields(b) {
-                    if case .bytes(1, let t) = g { graft.append(try limits.topic(t)) }
-                }
-            case .bytes(4, let b):
-                var p = Prune(topic: "")
-                for g in try decodeProtobufFields(b) {
-                    switch g {
-                    case .bytes(1, let t): p.topic = try limits.topic(t)
-                    case .bytes(2, let info):
-                        guard p.peers.count < limits.maxPeerExchange else { throw PubsubLimits.exceeded("PRUNE peers", limits.maxPeerExchange) }
-                        var pi = PeerInfo(peerID: [])
-                        for h in try decodeProtobufFields(info) {
-                            switch h {
-                            case .bytes(1, let id): pi.peerID = id
-                            case .bytes(2, let rec): pi.signedPeerRecord = rec
-                            default: continue
-                            }
-                        }
-                        p.peers.append(pi)
-                    case .varint(3, let v): p.backoff = v
-                    default: continue
-                    }
-                }
-                prune.append(p)
-            default: continue
-            }
+        try self.init(checking: Pubsub_ControlMessage(p2pDecoding: bytes, "gossipsub ControlMessage"), limits: limits)
+    }
+
+    /// Converts a decoded control message after checking it against `limits`.
+    init(checking c: Pubsub_ControlMessage, limits: PubsubLimits) throws {
+        let entries = c.ihave.count + c.iwant.count + c.graft.count + c.prune.count
+        guard entries <= limits.maxControlEntries else { throw PubsubLimits.exceeded("control entries", limits.maxControlEntries) }
+        let ids = c.ihave.reduce(0) { $0 + $1.messageIds.count } + c.iwant.reduce(0) { $0 + $1.messageIds.count }
+        guard ids <= limits.maxControlIDs else { throw PubsubLimits.exceeded("message ids in a control message", limits.maxControlIDs) }
+        for p in c.prune where p.peers.count > limits.maxPeerExchange { throw PubsubLimits.exceeded("PRUNE peers", limits.maxPeerExchange) }
+        ihave = try c.ihave.map { IHave(topic: try limits.topic($0.topicID), messageIDs: $0.messageIds.map { Array($0) }) }
+        iwant = c.iwant.flatMap { $0.messageIds.map { Array($0) } }
+        graft = try c.graft.map { try limits.topic($0.topicID) }
+        prune = try c.prune.map {
+            Prune(
+                topic: try limits.topic($0.topicID),
+                peers: $0.peers.map { PeerInfo(peerID: Array($0.peerID), signedPeerRecord: Array($0.signedPeerRecord)) },
+                backoff: $0.hasBackoff ? $0.backoff : nil)
         }
     }
 
-    /// The encoding: all IHAVEs, then IWANT (one entry), GRAFTs, PRUNEs.
-    public var encoded: [UInt8] {
-        var w = ProtobufWriter()
-        for h in ihave {
-            var hw = ProtobufWriter()
-            hw.string(1, h.topic)
-            for id in h.messageIDs { hw.bytes(2, id) }
-            w.bytes(1, hw.bytes)
+    /// The generated message: all IHAVEs, then IWANT (one entry), GRAFTs, PRUNEs.
+    var proto: Pubsub_ControlMessage {
+        var c = Pubsub_ControlMessage()
+        c.ihave = ihave.map {
+            var h = Pubsub_ControlIHave()
+            h.topicID = $0.topic
+            h.messageIds = $0.messageIDs.map { Data($0) }
+            return h
         }
         if !iwant.isEmpty {
-            var iw = ProtobufWriter()
-            for id in iwant { iw.bytes(1, id) }
-            w.bytes(2, iw.bytes)
+            var w = Pubsub_ControlIWant()
+            w.messageIds = iwant.map { Data($0) }
+            c.iwant = [w]
         }
-        for t in graft {
-            var gw = ProtobufWriter()
-            gw.string(1, t)
-            w.bytes(3, gw.bytes)
+        c.graft = graft.map {
+            var g = Pubsub_ControlGraft()
+            g.topicID = $0
+            return g
         }
-        for p in prune {
-            var pw = ProtobufWriter()
-            pw.string(1, p.topic)
-            for info in p.peers {
-                var iw = ProtobufWriter()
-                iw.bytes(1, info.peerID)
-                if !info.signedPeerRecord.isEmpty { iw.bytes(2, info.signedPeerRecord) }
-                pw.bytes(2, iw.bytes)
+        c.prune = prune.map { p in
+            var m = Pubsub_ControlPrune()
+            m.topicID = p.topic
+            m.peers = p.peers.map {
+                var info = Pubsub_PeerInfo()
+                info.peerID = Data($0.peerID)
+                if !$0.signedPeerRecord.isEmpty { info.signedPeerRecord = Data($0.signedPeerRecord) }
+                return info
             }
-            if let b = p.backoff { pw.varint(3, b) }
-            w.bytes(4, pw.bytes)
+            if let b = p.backoff { m.backoff = b }
+            return m
         }
-        return w.bytes
+        return c
     }
+
+    /// The encoding of `proto`.
+    public var encoded: [UInt8] { proto.wireBytes }
 }
 
 /// Bounds applied while decoding pubsub frames, so a peer cannot make us allocate without limit.
@@ -339,9 +314,9 @@ public struct PubsubLimits: Sendable {
     /// The defaults.
     public init() {}
 
-    func topic(_ bytes: [UInt8]) throws -> String {
-        guard bytes.count <= maxTopicLength else { throw Self.exceeded("topic bytes", maxTopicLength) }
-        return String(decoding: bytes, as: UTF8.self)
+    func topic(_ topic: String) throws -> String {
+        guard topic.utf8.count <= maxTopicLength else { throw Self.exceeded("topic bytes", maxTopicLength) }
+        return topic
     }
 
     static func exceeded(_ what: String, _ limit: Int) -> P2PError {

@@ -1,9 +1,11 @@
+import Foundation
 import MurmurCore
 
 /// A Kademlia DHT record: a key, its value and when the storing node received it.
 ///
 /// Spec: libp2p/specs kad-dht/README.md, "RPC messages" (`Record`: key = 1, value = 2,
-/// timeReceived = 5; the legacy author = 3 and signature = 4 are skipped when decoding).
+/// timeReceived = 5; the legacy author = 3 and signature = 4 are skipped when decoding),
+/// generated from Proto/kad.proto (proto3).
 public struct KademliaRecord: Equatable, Sendable {
     /// The record's key (e.g. `/pk/<multihash>` or an application namespace).
     public var key: [UInt8]
@@ -21,28 +23,22 @@ public struct KademliaRecord: Equatable, Sendable {
 
     /// Decodes a record; unknown fields are skipped.
     public init(decoding bytes: [UInt8]) throws {
-        var key: [UInt8] = []
-        var value: [UInt8] = []
-        var time = ""
-        for f in try decodeProtobufFields(bytes) {
-            switch f {
-            case .bytes(1, let b): key = b
-            case .bytes(2, let b): value = b
-            case .bytes(5, let b): time = String(decoding: b, as: UTF8.self)
-            default: continue
-            }
-        }
-        self.init(key: key, value: value, timeReceived: time)
+        self.init(try Kad_Record(p2pDecoding: bytes, "kad Record"))
     }
 
-    /// The encoding (fields in number order; empty time omitted, as proto3 does).
-    public var encoded: [UInt8] {
-        var w = ProtobufWriter()
-        w.bytes(1, key)
-        w.bytes(2, value)
-        if !timeReceived.isEmpty { w.string(5, timeReceived) }
-        return w.bytes
+    init(_ r: Kad_Record) { self.init(key: Array(r.key), value: Array(r.value), timeReceived: r.timeReceived) }
+
+    /// The generated message (proto3: empty fields are not written).
+    var proto: Kad_Record {
+        var r = Kad_Record()
+        r.key = Data(key)
+        r.value = Data(value)
+        r.timeReceived = timeReceived
+        return r
     }
+
+    /// The encoding (fields in number order; empty fields omitted, as proto3 does).
+    public var encoded: [UInt8] { proto.wireBytes }
 }
 
 /// A peer as carried in `closerPeers` and `providerPeers`: id, addresses and connection state.
@@ -82,29 +78,32 @@ public struct KademliaPeer: Equatable, Sendable {
 
     /// Decodes a peer; at most `maxAddresses` addresses are kept (the rest are dropped).
     public init(decoding bytes: [UInt8], maxAddresses: Int = KademliaMessage.maxAddressesPerPeer) throws {
-        var id: [UInt8]?
-        var addrs: [[UInt8]] = []
-        var connection = Connection.notConnected
-        for f in try decodeProtobufFields(bytes) {
-            switch f {
-            case .bytes(1, let b): id = b
-            case .bytes(2, let b): if addrs.count < maxAddresses { addrs.append(b) }
-            case .varint(3, let v): connection = Connection(rawValue: Int(truncatingIfNeeded: v)) ?? .notConnected
-            default: continue
-            }
-        }
-        guard let id else { throw P2PError.invalidProtobuf("a kad Message.Peer needs an id") }
-        self.init(id: id, addrs: addrs, connection: connection)
+        try self.init(try Kad_Message.Peer(p2pDecoding: bytes, "kad Message.Peer"), maxAddresses: maxAddresses)
     }
 
-    /// The encoding (connection omitted when `notConnected`, as proto3 does for 0).
-    public var encoded: [UInt8] {
-        var w = ProtobufWriter()
-        w.bytes(1, id)
-        for a in addrs { w.bytes(2, a) }
-        if connection != .notConnected { w.varint(3, UInt64(connection.rawValue)) }
-        return w.bytes
+    init(_ p: Kad_Message.Peer, maxAddresses: Int) throws {
+        guard !p.id.isEmpty else { throw P2PError.invalidProtobuf("a kad Message.Peer needs an id") }
+        let connection: Connection =
+            switch p.connection {
+            case .connected: .connected
+            case .canConnect: .canConnect
+            case .cannotConnect: .cannotConnect
+            case .notConnected, .UNRECOGNIZED: .notConnected
+            }
+        self.init(id: Array(p.id), addrs: p.addrs.prefix(maxAddresses).map { Array($0) }, connection: connection)
     }
+
+    /// The generated message (proto3: connection omitted when `notConnected`).
+    var proto: Kad_Message.Peer {
+        var p = Kad_Message.Peer()
+        p.id = Data(id)
+        p.addrs = addrs.map { Data($0) }
+        p.connection = Kad_Message.ConnectionType(rawValue: connection.rawValue) ?? .notConnected
+        return p
+    }
+
+    /// The encoding.
+    public var encoded: [UInt8] { proto.wireBytes }
 
     /// The peer id, if `id` is a valid identity or sha2-256 multihash.
     public var peerID: PeerID? { try? PeerID(multihashBytes: id) }
@@ -170,40 +169,30 @@ public struct KademliaMessage: Equatable, Sendable {
     }
 
     /// Decodes a message; throws on malformed protobuf or an unknown message type.
+    ///
+    /// The caller bounds the frame (`maxFrameLength`); each peer list then keeps its first
+    /// `maxPeers` entries, each peer its first `maxAddressesPerPeer` addresses.
     public init(decoding bytes: [UInt8]) throws {
-        var type = MessageType.putValue  // proto3 default 0
-        var key: [UInt8] = []
-        var record: KademliaRecord?
-        var closer: [KademliaPeer] = []
-        var providers: [KademliaPeer] = []
-        var level: Int32 = 0
-        for f in try decodeProtobufFields(bytes) {
-            switch f {
-            case .varint(1, let v):
-                guard let t = MessageType(rawValue: Int(truncatingIfNeeded: v)), v <= 5 else {
-                    throw P2PError.invalidProtobuf("unknown kad message type \(v)")
-                }
-                type = t
-            case .bytes(2, let b): key = b
-            case .bytes(3, let b): record = try KademliaRecord(decoding: b)
-            case .bytes(8, let b): if closer.count < Self.maxPeers { closer.append(try KademliaPeer(decoding: b)) }
-            case .bytes(9, let b): if providers.count < Self.maxPeers { providers.append(try KademliaPeer(decoding: b)) }
-            case .varint(10, let v): level = Int32(truncatingIfNeeded: v)
-            default: continue
-            }
+        let m = try Kad_Message(p2pDecoding: bytes, "kad Message")
+        guard let type = MessageType(rawValue: m.type.rawValue) else {
+            throw P2PError.invalidProtobuf("unknown kad message type \(m.type.rawValue)")
         }
-        self.init(type: type, key: key, record: record, closerPeers: closer, providerPeers: providers, clusterLevelRaw: level)
+        self.init(
+            type: type, key: Array(m.key), record: m.hasRecord ? KademliaRecord(m.record) : nil,
+            closerPeers: try m.closerPeers.prefix(Self.maxPeers).map { try KademliaPeer($0, maxAddresses: Self.maxAddressesPerPeer) },
+            providerPeers: try m.providerPeers.prefix(Self.maxPeers).map { try KademliaPeer($0, maxAddresses: Self.maxAddressesPerPeer) },
+            clusterLevelRaw: m.clusterLevelRaw)
     }
 
     /// The encoding: fields in number order, proto3 defaults (type 0, empty key, level 0) omitted.
     public var encoded: [UInt8] {
-        var w = ProtobufWriter()
-        if type.rawValue != 0 { w.varint(1, UInt64(type.rawValue)) }
-        if !key.isEmpty { w.bytes(2, key) }
-        if let record { w.bytes(3, record.encoded) }
-        for p in closerPeers { w.bytes(8, p.encoded) }
-        for p in providerPeers { w.bytes(9, p.encoded) }
-        if clusterLevelRaw != 0 { w.varint(10, UInt64(bitPattern: Int64(clusterLevelRaw))) }
-        return w.bytes
+        var m = Kad_Message()
+        m.type = Kad_Message.MessageType(rawValue: type.rawValue) ?? .putValue
+        m.key = Data(key)
+        if let record { m.record = record.proto }
+        m.closerPeers = closerPeers.map(\.proto)
+        m.providerPeers = providerPeers.map(\.proto)
+        m.clusterLevelRaw = clusterLevelRaw
+        return m.wireBytes
     }
 }

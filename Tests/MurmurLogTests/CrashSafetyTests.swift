@@ -20,7 +20,7 @@ import Testing
     }
 
     @Test func sigkillDuringHeavyAppends() async throws {
-        try await onOwnThreads {
+        try await onOwnThreads(.blocking) {
             signal(SIGPIPE, SIG_IGN)
             let dir = temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: dir) }

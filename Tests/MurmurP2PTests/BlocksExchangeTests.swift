@@ -7,8 +7,9 @@ import Testing
 @testable import MurmurP2P
 
 /// `BlockExchange` between real `P2PHost`s on loopback: a 50 MB object, lying, dying, hanging
-/// and malformed providers, and the typed errors when nobody can help.
-@Suite struct BlocksExchangeTests {
+/// and malformed providers, and the typed errors when nobody can help. Serialized: the timeouts
+/// under test are real, and the 50 MB transfer beside them would make them race.
+@Suite(.serialized) struct BlocksExchangeTests {
     /// A host serving `/murmur/blocks/1` (from `serving`, default its own store) with an exchange.
     struct Node {
         let host: P2PHost
@@ -36,16 +37,20 @@ import Testing
         }
     }
 
-    /// `count` pseudo-random bytes from `seed`.
+    /// `count` pseudo-random bytes from `seed` (a word at a time: the 50 MB object must not hold a
+    /// test thread for seconds in a debug build).
     static func object(_ count: Int, seed: UInt64) -> [UInt8] {
         var rng = SeededRNG(seed: seed)
         return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
             var i = 0
-            while i < count {
-                var word = rng.next()
-                let n = min(8, count - i)
-                withUnsafeBytes(of: &word) { w in for j in 0..<n { buffer[i + j] = w[j] } }
-                i += n
+            while i + 8 <= count {
+                raw.storeBytes(of: rng.next().littleEndian, toByteOffset: i, as: UInt64.self)
+                i += 8
+            }
+            if i < count {
+                var word = rng.next().littleEndian
+                withUnsafeBytes(of: &word) { w in for j in 0..<(count - i) { buffer[i + j] = w[j] } }
             }
             initialized = count
         }
@@ -54,7 +59,9 @@ import Testing
     /// Whether two objects are equal; a mismatch is recorded as sizes and the first differing
     /// offset (not megabytes of bytes).
     static func same(_ got: [UInt8], _ expected: [UInt8]) -> Bool {
-        guard got != expected else { return true }
+        let equal = got.count == expected.count
+            && (got.isEmpty || got.withUnsafeBytes { g in expected.withUnsafeBytes { e in memcmp(g.baseAddress!, e.baseAddress!, g.count) == 0 } })
+        guard !equal else { return true }
         let at = (0..<min(got.count, expected.count)).first { got[$0] != expected[$0] } ?? min(got.count, expected.count)
         Issue.record("got \(got.count) bytes, expected \(expected.count); first difference at offset \(at)")
         return false

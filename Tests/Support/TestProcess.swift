@@ -73,6 +73,9 @@ public func runProcessAsync(_ executable: URL, _ arguments: [String]) async thro
 public final class OwnThreadsExecutor: TaskExecutor, @unchecked Sendable {
     /// Two threads: the CI machines have two cores.
     public static let shared = OwnThreadsExecutor(threads: 2)
+    /// One thread for a test that mostly waits in blocking calls (child processes, pipes), so it
+    /// neither holds a cooperative thread nor queues behind the computation on `shared`.
+    public static let blocking = OwnThreadsExecutor(threads: 1)
 
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
@@ -104,7 +107,7 @@ public final class OwnThreadsExecutor: TaskExecutor, @unchecked Sendable {
     }
 }
 
-/// Runs `body` on `OwnThreadsExecutor.shared` instead of the cooperative pool.
-public func onOwnThreads<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-    try await withTaskExecutorPreference(OwnThreadsExecutor.shared, operation: body)
+/// Runs `body` on `executor` (by default `OwnThreadsExecutor.shared`) instead of the cooperative pool.
+public func onOwnThreads<T: Sendable>(_ executor: OwnThreadsExecutor = .shared, _ body: () async throws -> T) async throws -> T {
+    try await withTaskExecutorPreference(executor, operation: body)
 }

@@ -1,5 +1,6 @@
 import Crypto
 import MurmurCore
+import NIOCore
 
 /// One libp2p TCP connection as a byte-level state machine, from the first byte to muxed streams.
 ///
@@ -95,6 +96,10 @@ public struct ConnectionMachine: Sendable {
 
     /// Consumes socket bytes. A thrown error means the connection must be closed.
     public mutating func receive(_ bytes: [UInt8]) throws -> Output {
+        if case .muxed = stage {
+            var buffer = ByteBuffer(bytes: bytes)
+            return try receive(buffer: &buffer)
+        }
         var out = Output()
         var pending = bytes
         // Plaintext security negotiation.
@@ -164,6 +169,25 @@ public struct ConnectionMachine: Sendable {
             for e in y.events { plainOut += try handle(e, into: &out.events) }
         }
         out.send += try seal(plainOut)
+        return out
+    }
+
+    /// Consumes socket bytes where NIO read them (all of `buffer`): once yamux is up, each Noise
+    /// message is opened from the buffer and its yamux frames decoded from the plaintext in place.
+    mutating func receive(buffer: inout ByteBuffer) throws -> Output {
+        guard case .muxed = stage else {
+            let bytes = Array(buffer.readableBytesView)
+            buffer.moveReaderIndex(to: buffer.writerIndex)
+            return try receive(bytes)
+        }
+        var out = Output()
+        var plainOut: [UInt8] = []
+        for plain in try noise.receiveTransport(&buffer) {
+            let y = try plain.withUnsafeBytes { try yamux.receive($0) }
+            plainOut += y.send
+            for e in y.events { plainOut += try handle(e, into: &out.events) }
+        }
+        out.send = try seal(plainOut)
         return out
     }
 
@@ -292,6 +316,18 @@ public struct ConnectionMachine: Sendable {
             if case .streamClosed(let id) = event { return .streamClosed(id) }
             return nil
         })
+    }
+
+    /// `drain(budget:)` sealing straight into `buffer` (the NIO write path: no intermediate array
+    /// of ciphertext). Full yamux frames fill Noise messages exactly (`maxFrameData`).
+    mutating func drain(budget: Int, into buffer: inout ByteBuffer) throws -> [Event] {
+        guard case .muxed = stage else { return [] }
+        let (bytes, events) = yamux.drain(budget: budget)
+        if !bytes.isEmpty { try bytes.withUnsafeBytes { try noise.encrypt($0, into: &buffer) } }
+        return events.compactMap { event -> Event? in
+            if case .streamClosed(let id) = event { return .streamClosed(id) }
+            return nil
+        }
     }
 
     /// Bytes of `id`'s writes accepted so far.

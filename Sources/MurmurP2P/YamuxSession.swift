@@ -246,7 +246,9 @@ public struct YamuxSession: Sendable {
         if s.queuedCount == 0 {
             s.queue = []
             s.queueHead = 0
-        } else if s.queueHead > 0 && s.queueHead * 2 >= s.queue.count {
+        } else if s.queueHead >= 4 << 20 && s.queueHead * 2 >= s.queue.count {
+            // Only a large framed prefix is worth moving the rest for: a 1 MiB write is freed whole
+            // once framed instead of having its second half copied down.
             s.queue.removeFirst(s.queueHead)
             s.queueHead = 0
         }

@@ -1,5 +1,6 @@
 import Crypto
 import MurmurCore
+import NIOCore
 
 /// One libp2p TCP connection as a byte-level state machine, from the first byte to muxed streams.
 ///
@@ -95,6 +96,10 @@ public struct ConnectionMachine: Sendable {
 
     /// Consumes socket bytes. A thrown error means the connection must be closed.
     public mutating func receive(_ bytes: [UInt8]) throws -> Output {
+        if case .muxed = stage {
+            var buffer = ByteBuffer(bytes: bytes)
+            return try receive(buffer: &buffer)
+        }
         var out = Output()
         var pending = bytes
         // Plaintext security negotiation.
@@ -165,6 +170,43 @@ public struct ConnectionMachine: Sendable {
         }
         out.send += try seal(plainOut)
         return out
+    }
+
+    /// Consumes socket bytes where NIO read them (all of `buffer`): once yamux is up, each Noise
+    /// message is opened from the buffer and its yamux frames decoded from the plaintext in place.
+    mutating func receive(buffer: inout ByteBuffer) throws -> Output {
+        guard case .muxed = stage else {
+            let bytes = Array(buffer.readableBytesView)
+            buffer.moveReaderIndex(to: buffer.writerIndex)
+            return try receive(bytes)
+        }
+        var out = Output()
+        var plainOut: [UInt8] = []
+        let readSize = buffer.readableBytes
+        for plain in try noise.receiveTransport(&buffer) {
+            let y = try plain.withUnsafeBytes { try yamux.receive($0) }
+            plainOut += y.send
+            for e in y.events {
+                let before = out.events.count
+                plainOut += try handle(e, into: &out.events)
+                Self.mergeData(&out.events, from: before, reserving: readSize)
+            }
+        }
+        out.send = try seal(plainOut)
+        return out
+    }
+
+    /// Appends a new `.streamData` event to the one before it when both are for the same stream,
+    /// so one socket read hands each stream one chunk (one wake-up of its reader, not one per frame).
+    private static func mergeData(_ events: inout [Event], from start: Int, reserving capacity: Int) {
+        guard start > 0, events.count == start + 1, case .streamData(let id, let more) = events[start],
+            case .streamData(let previousID, var bytes) = events[start - 1], previousID == id
+        else { return }
+        events.removeLast()
+        events[start - 1] = .streamReset(0)  // drop the array's second reference before appending
+        if bytes.capacity < bytes.count + more.count { bytes.reserveCapacity(max(capacity, bytes.count + more.count)) }
+        bytes.append(contentsOf: more)
+        events[start - 1] = .streamData(id, bytes)
     }
 
     /// Routes a yamux event through per-stream negotiation; returns plaintext to send.
@@ -292,6 +334,18 @@ public struct ConnectionMachine: Sendable {
             if case .streamClosed(let id) = event { return .streamClosed(id) }
             return nil
         })
+    }
+
+    /// `drain(budget:)` sealing straight into `buffer` (the NIO write path: no intermediate array
+    /// of ciphertext). Full yamux frames fill Noise messages exactly (`maxFrameData`).
+    mutating func drain(budget: Int, into buffer: inout ByteBuffer) throws -> [Event] {
+        guard case .muxed = stage else { return [] }
+        let (bytes, events) = yamux.drain(budget: budget)
+        if !bytes.isEmpty { try bytes.withUnsafeBytes { try noise.encrypt($0, into: &buffer) } }
+        return events.compactMap { event -> Event? in
+            if case .streamClosed(let id) = event { return .streamClosed(id) }
+            return nil
+        }
     }
 
     /// Bytes of `id`'s writes accepted so far.

@@ -1,5 +1,7 @@
 import Crypto
+import Foundation
 import MurmurCore
+import NIOCore
 
 /// libp2p's `/noise` secure channel as a byte-level state machine: handshake, then framed transport.
 ///
@@ -7,6 +9,9 @@ import MurmurCore
 /// 65535 bytes. Message 1 has an empty payload; messages 2 (responder) and 3 (initiator) carry
 /// a `NoiseHandshakePayload` whose signature by the identity key over
 /// "noise-libp2p-static-key:" ‖ static key binds the Noise key to the libp2p peer id.
+/// The transport phase seals into and opens from NIO `ByteBuffer`s (`encrypt(_:into:)`,
+/// `receiveTransport(_:)`) so that the connection's data path copies each byte as few times as
+/// swift-crypto's API allows; the `[UInt8]` methods wrap the same code.
 public struct NoiseSession: Sendable {
     /// The multistream protocol id.
     public static let protocolID = "/noise"
@@ -28,9 +33,12 @@ public struct NoiseSession: Sendable {
     }
 
     private var handshake: NoiseXXHandshake?
-    private var sendCipher: NoiseCipherState?
-    private var receiveCipher: NoiseCipherState?
+    private var sendCipher: NoiseTransportCipher?
+    private var receiveCipher: NoiseTransportCipher?
+    /// Handshake bytes not yet forming a whole message.
     private var buffer: [UInt8] = []
+    /// Transport bytes of a message split across reads (length prefix included), else empty.
+    private var partial: [UInt8] = []
     private let identity: Identity
     private let staticKey: Curve25519.KeyAgreement.PrivateKey
     private let expectedPeer: PeerID?
@@ -85,21 +93,20 @@ public struct NoiseSession: Sendable {
 
     /// Consumes bytes from the socket.
     public mutating func receive(_ bytes: [UInt8]) throws -> Output {
-        if buffer.isEmpty { buffer = bytes } else { buffer += bytes }  // the common case shares, not copies
         var out = Output()
+        if receiveCipher != nil {
+            var incoming = ByteBuffer(bytes: bytes)
+            for plain in try receiveTransport(&incoming) { out.plaintext.append(contentsOf: plain) }
+            return out
+        }
+        buffer += bytes
         var offset = 0
         defer { buffer.removeFirst(offset) }
         while buffer.count - offset >= 2 {
             let length = Int(buffer[offset]) << 8 | Int(buffer[offset + 1])
             guard buffer.count - offset - 2 >= length else { break }
-            let range = (offset + 2)..<(offset + 2 + length)
+            let message = Array(buffer[(offset + 2)..<(offset + 2 + length)])
             offset += 2 + length
-            if var cipher = receiveCipher {
-                try cipher.decrypt(buffer[range], appendingTo: &out.plaintext)
-                receiveCipher = cipher
-                continue
-            }
-            let message = Array(buffer[range])
             guard var hs = handshake else { throw P2PError.handshakeFailed("no handshake in progress") }
             let payload = try hs.readMessage(message)
             switch (hs.isInitiator, hs.messageIndex) {
@@ -113,38 +120,129 @@ public struct NoiseSession: Sendable {
             default:
                 throw P2PError.handshakeFailed("unexpected handshake message")
             }
-            if hs.isComplete {
-                let (s, r) = try hs.split()
-                sendCipher = s
-                receiveCipher = r
-                handshake = nil
-                out.established = remotePeer
-            } else {
+            guard hs.isComplete else {
                 handshake = hs
+                continue
             }
+            let (s, r) = try hs.split()
+            guard let send = NoiseTransportCipher(s), let receive = NoiseTransportCipher(r) else {
+                throw P2PError.handshakeFailed("the handshake ended without transport keys")
+            }
+            sendCipher = send
+            receiveCipher = receive
+            handshake = nil
+            out.established = remotePeer
+            // Bytes after the last handshake message are already transport messages.
+            var rest = ByteBuffer(bytes: buffer[offset...])
+            offset = buffer.count
+            for plain in try receiveTransport(&rest) { out.plaintext.append(contentsOf: plain) }
         }
         return out
     }
 
+    /// Opens every whole transport message in `incoming` (consuming it; a message split across
+    /// reads is kept until its end arrives) and returns their plaintexts in order.
+    ///
+    /// One copy per message inside swift-crypto (the sealed box), none here unless the message
+    /// straddles two reads. A bad tag throws `decryptionFailed`: the connection must close.
+    mutating func receiveTransport(_ incoming: inout ByteBuffer) throws -> [Data] {
+        guard var cipher = receiveCipher else { throw P2PError.closed("Noise transport used before the handshake completed") }
+        defer { receiveCipher = cipher }
+        var plaintexts: [Data] = []
+        while incoming.readableBytes > 0 {
+            if partial.isEmpty, let length = incoming.getInteger(at: incoming.readerIndex, as: UInt16.self),
+                incoming.readableBytes >= 2 + Int(length)
+            {
+                // The whole message is in this read: open it where it lies.
+                try incoming.withUnsafeReadableBytes { bytes in
+                    plaintexts.append(try cipher.open(UnsafeRawBufferPointer(rebasing: bytes[2..<(2 + Int(length))])))
+                }
+                incoming.moveReaderIndex(forwardBy: 2 + Int(length))
+                continue
+            }
+            // A message split across reads: gather its length, then its body.
+            let need = partial.count < 2 ? 2 - partial.count : 2 + (Int(partial[0]) << 8 | Int(partial[1])) - partial.count
+            let take = min(need, incoming.readableBytes)
+            incoming.withUnsafeReadableBytes { partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[..<take])) }
+            incoming.moveReaderIndex(forwardBy: take)
+            guard partial.count >= 2, partial.count == 2 + (Int(partial[0]) << 8 | Int(partial[1])) else { continue }
+            try partial.withUnsafeBytes { bytes in
+                plaintexts.append(try cipher.open(UnsafeRawBufferPointer(rebasing: bytes[2...])))
+            }
+            partial.removeAll(keepingCapacity: true)
+        }
+        return plaintexts
+    }
+
     /// Encrypts application bytes into as many transport messages as needed.
     public mutating func encrypt(_ plaintext: [UInt8]) throws -> [UInt8] {
+        var out = ByteBuffer()
+        try plaintext.withUnsafeBytes { try encrypt($0, into: &out) }
+        return Array(out.readableBytesView)
+    }
+
+    /// Seals `plaintext` as length-prefixed transport messages of at most 65535 bytes,
+    /// appended to `out` (an empty plaintext is one empty message).
+    mutating func encrypt(_ plaintext: UnsafeRawBufferPointer, into out: inout ByteBuffer) throws {
         guard var cipher = sendCipher else { throw P2PError.closed("Noise transport used before the handshake completed") }
-        var out: [UInt8] = []
-        out.reserveCapacity(plaintext.count + (plaintext.count / Self.maxPlaintextLength + 1) * 18)
+        defer { sendCipher = cipher }
+        out.reserveCapacity(minimumWritableBytes: plaintext.count + (plaintext.count / Self.maxPlaintextLength + 1) * 18)
         var start = 0
         repeat {
             let end = min(plaintext.count, start + Self.maxPlaintextLength)
-            let length = end - start + 16
-            out.append(UInt8(length >> 8))
-            out.append(UInt8(length & 0xFF))
-            try cipher.encrypt(plaintext[start..<end], appendingTo: &out)
+            try cipher.seal(UnsafeRawBufferPointer(rebasing: plaintext[start..<end]), into: &out)
             start = end
         } while start < plaintext.count
-        sendCipher = cipher
-        return out
     }
 
     static func frame(_ message: [UInt8]) -> [UInt8] {
         [UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message
+    }
+}
+
+/// One direction of the Noise transport: ChaCha20-Poly1305 under the split key with the
+/// counter nonce (Noise spec rev. 34 §5.1, §12.3: 32 zero bits, then n as 64-bit little-endian).
+struct NoiseTransportCipher: Sendable {
+    private let key: SymmetricKey
+    /// The next nonce.
+    private(set) var nonce: UInt64
+
+    /// The transport cipher continuing `state` (nil when it has no key).
+    init?(_ state: NoiseCipherState) {
+        guard let key = state.key else { return nil }
+        self.key = key
+        nonce = state.nonce
+    }
+
+    private mutating func nextNonce() throws -> ChaChaPoly.Nonce {
+        guard nonce < UInt64.max else { throw P2PError.limitExceeded("Noise nonce space exhausted; reconnect") }
+        var raw: (UInt32, UInt32, UInt32) = (0, UInt32(truncatingIfNeeded: nonce).littleEndian, UInt32(truncatingIfNeeded: nonce >> 32).littleEndian)
+        return try withUnsafeBytes(of: &raw) { try ChaChaPoly.Nonce(data: $0) }
+    }
+
+    /// Appends one transport message: length (2 bytes) ‖ ciphertext ‖ tag.
+    mutating func seal(_ plaintext: UnsafeRawBufferPointer, into out: inout ByteBuffer) throws {
+        let box = try ChaChaPoly.seal(plaintext, using: key, nonce: try nextNonce())
+        nonce += 1
+        out.writeInteger(UInt16(plaintext.count + 16))
+        // `combined` is nonce (12 bytes) ‖ ciphertext ‖ tag: the wire takes all but the nonce.
+        _ = box.combined.withUnsafeBytes { out.writeBytes(UnsafeRawBufferPointer(rebasing: $0[12...])) }
+    }
+
+    /// Opens one transport message body (ciphertext ‖ tag); the nonce advances only on success.
+    mutating func open(_ message: UnsafeRawBufferPointer) throws -> Data {
+        guard message.count >= 16 else { throw P2PError.decryptionFailed }
+        let split = message.count - 16
+        let n = try nextNonce()
+        do {
+            let box = try ChaChaPoly.SealedBox(
+                nonce: n, ciphertext: UnsafeRawBufferPointer(rebasing: message[..<split]),
+                tag: UnsafeRawBufferPointer(rebasing: message[split...]))
+            let plain = try ChaChaPoly.open(box, using: key)
+            nonce += 1
+            return plain
+        } catch {
+            throw P2PError.decryptionFailed
+        }
     }
 }

@@ -113,6 +113,7 @@ public final class P2PConnection: @unchecked Sendable {
 
     func channelActive(_ channel: any Channel) {
         self.channel = channel
+        try? channel.syncOptions?.setOption(.recvAllocator, value: Self.receiveAllocator)
         if let a = channel.remoteAddress { remoteAddress = try? Multiaddr(socketAddress: a) }
         let timeout = host.configuration.handshakeTimeout
         handshakeTimer = eventLoop.scheduleTask(in: timeout) { [weak self] in
@@ -121,10 +122,10 @@ public final class P2PConnection: @unchecked Sendable {
         apply(machine.start())
     }
 
-    func channelRead(_ bytes: [UInt8]) {
+    func channelRead(_ buffer: inout ByteBuffer) {
         guard closedError == nil else { return }
         do {
-            apply(try machine.receive(bytes))
+            apply(try machine.receive(buffer: &buffer))
         } catch {
             let e = error as? P2PError ?? .muxerProtocolError("\(error)")
             if machine.isMuxed, let out = try? machine.goAway() { apply(out) }
@@ -149,6 +150,9 @@ public final class P2PConnection: @unchecked Sendable {
 
     /// Bytes framed per `drain` call while the socket is writable.
     static let drainBudget = 256 * 1024
+    /// Socket reads grow up to 1 MiB, so that most 65537-byte Noise messages arrive whole
+    /// (NIO's default stops at 64 KiB, which splits nearly every message across two reads).
+    static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 64 * 1024, maximum: 1 << 20)
 
     private func apply(_ out: ConnectionMachine.Output) {
         if !out.send.isEmpty, let channel {
@@ -165,9 +169,10 @@ public final class P2PConnection: @unchecked Sendable {
         pumping = true
         defer { pumping = false }
         while channel.isWritable {
-            guard let out = try? machine.drain(budget: Self.drainBudget), !out.send.isEmpty else { break }
-            channel.writeAndFlush(channel.allocator.buffer(bytes: out.send), promise: nil)
-            for event in out.events { handle(event) }
+            var buffer = channel.allocator.buffer(capacity: Self.drainBudget + Self.drainBudget / 1024 + 2 * NoiseSession.maxMessageLength)
+            guard let events = try? machine.drain(budget: Self.drainBudget, into: &buffer), buffer.readableBytes > 0 else { break }
+            channel.writeAndFlush(buffer, promise: nil)
+            for event in events { handle(event) }
         }
         for (id, s) in streams where s.hasPendingWrites { s.completeWrites(framed: machine.framedTotal(id)) }
     }
@@ -233,7 +238,7 @@ final class P2PConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
-        if let bytes = buffer.readBytes(length: buffer.readableBytes) { connection.channelRead(bytes) }
+        connection.channelRead(&buffer)
     }
 
     /// Also runs when a dial fails before the channel was ever active: fails pending promises.

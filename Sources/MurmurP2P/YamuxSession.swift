@@ -4,7 +4,10 @@
 /// odd stream ids, the listener even ones. Each direction of a stream starts with a 256 KiB
 /// window; a sender never has more unacknowledged bytes in flight than the window, and the
 /// receiver grants more (window update) only as the application consumes data, so a peer
-/// that never reads stalls its sender instead of growing our memory.
+/// that never reads stalls its sender instead of growing our memory. A stream whose reader
+/// keeps up has its window doubled with each update up to `maxReceiveWindow` (16 MiB, as
+/// go-yamux and rust-yamux), within a per-session growth budget: one stream over a fast link is
+/// not held to a 256 KiB round trip, and memory stays bounded.
 public struct YamuxSession: Sendable {
     /// The multistream protocol id.
     public static let protocolID = "/yamux/1.0.0"
@@ -15,13 +18,18 @@ public struct YamuxSession: Sendable {
     public struct Configuration: Sendable {
         /// Streams open at once (both directions); a SYN beyond it is answered with RST.
         public var maxStreams = 1024
-        /// The largest data frame we send.
-        public var maxFrameData = 64 * 1024
+        /// The largest data frame we send: 65507 bytes, so that a full frame and its 12-byte header
+        /// fill one Noise transport message (65519 bytes of plaintext) exactly.
+        public var maxFrameData = 65507
+        /// The largest receive window a stream grows to while its reader keeps up.
+        public var maxReceiveWindow: UInt32 = 16 << 20
+        /// Window growth beyond the initial 256 KiB shared by all streams of the session.
+        public var windowGrowthBudget: UInt32 = 64 << 20
         /// When true, queued data is framed only by `drain(budget:)` (the NIO layer calls it
         /// while the socket is writable), so window updates and other control frames are never
         /// stuck behind megabytes of data in the socket's send queue.
         public var drainExplicitly = false
-        /// The defaults: 1024 streams, 64 KiB frames.
+        /// The defaults: 1024 streams, frames of one Noise message, windows up to 16 MiB.
         public init() {}
     }
 
@@ -54,6 +62,8 @@ public struct YamuxSession: Sendable {
     struct Stream: Sendable {
         var sendWindow = YamuxSession.initialWindow
         var receiveWindow = YamuxSession.initialWindow
+        /// The window granted when everything is consumed: grows from the initial 256 KiB.
+        var receiveCapacity = YamuxSession.initialWindow
         var unacknowledgedConsumed: UInt32 = 0
         var queue: [UInt8] = []
         var queueHead = 0
@@ -73,8 +83,10 @@ public struct YamuxSession: Sendable {
     private var streams: [UInt32: Stream] = [:]
     private var nextStreamID: UInt32
     private var lastDrained: UInt32 = 0
+    /// The start of a frame split across `receive` calls, else empty.
     private var buffer: [UInt8] = []
-    private var bufferHead = 0
+    /// Window growth granted to open streams (against `windowGrowthBudget`).
+    private var windowGrowth: UInt32 = 0
     /// True once either side sent GoAway: no new streams.
     public private(set) var goingAway = false
     /// True after a GoAway from the peer.
@@ -137,22 +149,35 @@ public struct YamuxSession: Sendable {
 
     /// Resets stream `id` (RST) and forgets it.
     public mutating func reset(_ id: UInt32) -> [UInt8] {
-        guard streams.removeValue(forKey: id) != nil else { return [] }
+        guard forget(id) else { return [] }
         return YamuxHeader(type: .windowUpdate, flags: .rst, streamID: id, length: 0).encoded
     }
 
-    /// The application consumed `count` bytes of `id`: grant window back once half is used.
+    /// The application consumed `count` bytes of `id`: grant window back once half is used,
+    /// doubling the stream's window (up to `maxReceiveWindow`, within the session's growth budget).
     public mutating func consumed(_ id: UInt32, _ count: Int) -> [UInt8] {
-        guard var s = streams[id], !s.remoteClosed else { return [] }
-        s.unacknowledgedConsumed += UInt32(count)
-        var out: [UInt8] = []
-        if s.unacknowledgedConsumed >= Self.initialWindow / 2 {
-            out = YamuxHeader(type: .windowUpdate, streamID: id, length: s.unacknowledgedConsumed).encoded
-            s.receiveWindow += s.unacknowledgedConsumed
-            s.unacknowledgedConsumed = 0
-        }
-        streams[id] = s
-        return out
+        guard let i = streams.index(forKey: id), !streams.values[i].remoteClosed else { return [] }
+        streams.values[i].unacknowledgedConsumed += UInt32(clamping: count)
+        let s = streams.values[i]
+        guard s.unacknowledgedConsumed >= s.receiveCapacity / 2 else { return [] }
+        // The reader took half the window before the peer ran dry: a bigger window would have kept
+        // the link busy (go-yamux grows on a time test; consumption alone is enough to bound memory).
+        let budgetLeft = Int(configuration.windowGrowthBudget) - Int(windowGrowth)
+        let room = min(Int(configuration.maxReceiveWindow) - Int(s.receiveCapacity), budgetLeft)
+        let growth = UInt32(max(0, min(Int(s.receiveCapacity), room)))
+        let delta = s.unacknowledgedConsumed + growth
+        streams.values[i].receiveCapacity += growth
+        streams.values[i].receiveWindow += delta
+        streams.values[i].unacknowledgedConsumed = 0
+        windowGrowth += growth
+        return YamuxHeader(type: .windowUpdate, streamID: id, length: delta).encoded
+    }
+
+    /// Removes stream `id` and returns its window growth to the budget; false if it was not open.
+    private mutating func forget(_ id: UInt32) -> Bool {
+        guard let s = streams.removeValue(forKey: id) else { return false }
+        windowGrowth -= s.receiveCapacity - Self.initialWindow
+        return true
     }
 
     /// A ping with `opaque`; its answer is a `.pong(opaque)` event.
@@ -221,7 +246,9 @@ public struct YamuxSession: Sendable {
         if s.queuedCount == 0 {
             s.queue = []
             s.queueHead = 0
-        } else if s.queueHead > 0 && s.queueHead * 2 >= s.queue.count {
+        } else if s.queueHead >= 4 << 20 && s.queueHead * 2 >= s.queue.count {
+            // Only a large framed prefix is worth moving the rest for: a 1 MiB write is freed whole
+            // once framed instead of having its second half copied down.
             s.queue.removeFirst(s.queueHead)
             s.queueHead = 0
         }
@@ -234,34 +261,45 @@ public struct YamuxSession: Sendable {
 
     private mutating func reapIfDone(_ id: UInt32) -> [Event] {
         guard let s = streams[id], s.localClosed, s.remoteClosed, s.queuedCount == 0 else { return [] }
-        streams[id] = nil
+        _ = forget(id)
         return [.streamClosed(id)]
     }
 
     /// Consumes bytes from the peer. A protocol violation throws after queueing nothing: the
     /// caller sends `goAway(.protocolError)` and closes the connection.
     public mutating func receive(_ bytes: [UInt8]) throws -> Output {
-        if buffer.isEmpty { buffer = bytes } else { buffer += bytes }  // the common case shares, not copies
-        var out = Output()
-        defer {
-            if bufferHead > 0 {
-                buffer.removeFirst(bufferHead)
-                bufferHead = 0
-            }
+        try bytes.withUnsafeBytes { try receive($0) }
+    }
+
+    /// `receive` on borrowed bytes (the data path: Noise plaintext read where it lies). Whole
+    /// frames are decoded in place; only a frame split across calls is copied to wait for its end.
+    mutating func receive(_ bytes: UnsafeRawBufferPointer) throws -> Output {
+        guard buffer.isEmpty else {
+            var joined = buffer
+            joined.append(contentsOf: bytes)
+            buffer = []
+            return try joined.withUnsafeBytes { try decodeFrames($0) }
         }
-        while buffer.count - bufferHead >= YamuxHeader.size {
-            let header = try YamuxHeader(decoding: buffer[bufferHead..<(bufferHead + YamuxHeader.size)])
+        return try decodeFrames(bytes)
+    }
+
+    private mutating func decodeFrames(_ bytes: UnsafeRawBufferPointer) throws -> Output {
+        var out = Output()
+        var head = 0
+        defer { if head < bytes.count { buffer = Array(bytes[head...]) } }
+        while bytes.count - head >= YamuxHeader.size {
+            let header = try YamuxHeader(decoding: bytes[head..<(head + YamuxHeader.size)])
             if header.type == .data {
                 // Checked on the header, before buffering the body: memory stays within the window.
                 let window = streams[header.streamID]?.receiveWindow ?? Self.initialWindow
                 guard header.length <= window else {
                     throw P2PError.muxerProtocolError("stream \(header.streamID) announced \(header.length) bytes with \(window) of window left")
                 }
-                guard buffer.count - bufferHead - YamuxHeader.size >= Int(header.length) else { break }
+                guard bytes.count - head - YamuxHeader.size >= Int(header.length) else { break }
             }
-            let start = bufferHead + YamuxHeader.size
+            let start = head + YamuxHeader.size
             let payloadLength = header.type == .data ? Int(header.length) : 0
-            bufferHead = start + payloadLength
+            head = start + payloadLength
             switch header.type {
             case .ping:
                 if header.flags.contains(.syn) {
@@ -273,13 +311,13 @@ public struct YamuxSession: Sendable {
                 remoteWentAway = true
                 out.events.append(.goAway(YamuxHeader.GoAwayCode(rawValue: header.length) ?? .internalError))
             case .data, .windowUpdate:
-                try handleStreamFrame(header, payload: buffer[start..<(start + payloadLength)], into: &out)
+                try handleStreamFrame(header, payload: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + payloadLength)]), into: &out)
             }
         }
         return out
     }
 
-    private mutating func handleStreamFrame(_ h: YamuxHeader, payload: ArraySlice<UInt8>, into out: inout Output) throws {
+    private mutating func handleStreamFrame(_ h: YamuxHeader, payload: UnsafeRawBufferPointer, into out: inout Output) throws {
         let id = h.streamID
         guard id != 0 else { throw P2PError.muxerProtocolError("stream frame on stream 0") }
         if h.flags.contains(.syn) {
@@ -295,7 +333,7 @@ public struct YamuxSession: Sendable {
         }
         guard var s = streams[id] else { return }  // late frames for a stream we reset or closed
         if h.flags.contains(.rst) {
-            streams[id] = nil
+            _ = forget(id)
             out.events.append(.reset(id))
             return
         }

@@ -65,6 +65,23 @@ import Testing
         }
     }
 
+    @Test func framesOfOneStreamInOneReadArriveAsOneChunk() throws {
+        let a = Identity()
+        let b = Identity()
+        var link = Link(chunk: 1 << 22, dialerID: a, listenerID: b, expected: b.peerID)
+        try link.pump()
+        let (id, open) = try link.dialer.openStream(protocols: ["/echo"])
+        link.toListener += open.send
+        try link.pump()
+        // Three writes, three frames (several Noise messages for the last), one socket read.
+        let big = (0..<150_000).map { UInt8(truncatingIfNeeded: $0) }
+        for data in [[1, 2, 3], [4, 5], big] { link.toListener += try link.dialer.write(id, data).send }
+        link.toListener += try link.dialer.closeWrite(id).send
+        let before = link.listenerEvents.count
+        try link.pump()
+        #expect(Array(link.listenerEvents[before...]) == [.streamData(id, [1, 2, 3, 4, 5] + big), .streamRemoteClosed(id)])
+    }
+
     @Test func unsupportedStreamProtocolFailsOnlyThatStream() throws {
         var link = Link(chunk: 1 << 20, dialerID: Identity(), listenerID: Identity(), expected: nil)
         try link.pump()

@@ -130,4 +130,26 @@ import Testing
         m2[m2.count - 20] ^= 0x40  // inside the encrypted payload: the AEAD tag check fails
         #expect(throws: P2PError.self) { try a.receive(m2) }
     }
+
+    @Test func transportMessagesSplitAtAnyPointDecryptTheSame() throws {
+        var a = NoiseSession(initiator: true, identity: Identity())
+        var b = NoiseSession(initiator: false, identity: Identity())
+        _ = try Self.pair(&a, &b, chunk: 100_000)
+        // Two full messages and a short one; cut the wire into reads of awkward sizes.
+        let big = (0..<140_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        for read in [1, 2, 3, 1000, 65536, 65537, 65538, 131_075] {
+            var a2 = a
+            var b2 = b
+            let again = try a2.encrypt(big)
+            var plain: [UInt8] = []
+            var offset = 0
+            while offset < again.count {
+                let end = min(again.count, offset + read)
+                plain += try b2.receive(Array(again[offset..<end])).plaintext
+                offset = end
+            }
+            #expect(plain == big, "reads of \(read) bytes")
+        }
+        #expect(try b.receive(try a.encrypt(big)).plaintext == big)
+    }
 }

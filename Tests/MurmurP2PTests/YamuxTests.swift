@@ -183,4 +183,73 @@ import Testing
         #expect(opened.events.contains(.remoteClosed(a)))
         #expect(!opened.events.contains(.remoteClosed(b)))
     }
+
+    /// `n` bytes of data on stream `id`, framed.
+    static func data(_ id: UInt32, _ n: Int) -> [UInt8] {
+        YamuxHeader(type: .data, streamID: id, length: UInt32(n)).encoded + [UInt8](repeating: 3, count: n)
+    }
+
+    /// The delta of the one window update in `bytes`, or nil if there is none.
+    static func delta(_ bytes: [UInt8]) throws -> UInt32? {
+        guard !bytes.isEmpty else { return nil }
+        let h = try YamuxHeader(decoding: bytes)
+        #expect(h.type == .windowUpdate && bytes.count == YamuxHeader.size)
+        return h.length
+    }
+
+    @Test func windowDoublesWhileTheReaderKeepsUpUpToTheMaximum() throws {
+        var config = YamuxSession.Configuration()
+        config.maxReceiveWindow = 1 << 20
+        var server = YamuxSession(isClient: false, configuration: config)
+        _ = try server.receive(YamuxHeader(type: .windowUpdate, flags: .syn, streamID: 1, length: 0).encoded)
+        let k = 1024
+        // Half the window read each time: 256 KiB → 512 KiB → 1 MiB, then credit only.
+        var deltas: [UInt32?] = []
+        for half in [128 * k, 256 * k, 512 * k, 512 * k] {
+            _ = try server.receive(Self.data(1, half))
+            deltas.append(try Self.delta(server.consumed(1, half)))
+        }
+        #expect(deltas == [UInt32(384 * k), UInt32(768 * k), UInt32(512 * k), UInt32(512 * k)])
+        // The grown window is still enforced: 1 MiB is outstanding now, one byte more is refused.
+        _ = try server.receive(Self.data(1, 1 << 20))
+        #expect(throws: P2PError.self) { try server.receive(Self.data(1, 1)) }
+    }
+
+    @Test func windowGrowthSharesTheSessionBudget() throws {
+        var config = YamuxSession.Configuration()
+        config.windowGrowthBudget = 256 * 1024
+        var server = YamuxSession(isClient: false, configuration: config)
+        for id: UInt32 in [1, 3] {
+            _ = try server.receive(YamuxHeader(type: .windowUpdate, flags: .syn, streamID: id, length: 0).encoded)
+        }
+        let half = 128 * 1024
+        _ = try server.receive(Self.data(1, half) + Self.data(3, half))
+        // Stream 1 takes the whole budget; stream 3 only gets its bytes back.
+        #expect(try Self.delta(server.consumed(1, half)) == UInt32(half + 256 * 1024))
+        #expect(try Self.delta(server.consumed(3, half)) == UInt32(half))
+        // Once stream 1 is gone its growth returns to the budget.
+        _ = server.reset(1)
+        _ = try server.receive(Self.data(3, half))
+        #expect(try Self.delta(server.consumed(3, half)) == UInt32(half + 256 * 1024))
+    }
+
+    @Test func framesSplitAcrossNoiseMessagesAndCoalescedOnesDecodeAlike() throws {
+        var server = YamuxSession(isClient: false)
+        let bytes = YamuxHeader(type: .windowUpdate, flags: .syn, streamID: 1, length: 0).encoded
+            + Self.data(1, 70_000) + YamuxHeader(type: .ping, flags: .syn, streamID: 0, length: 9).encoded + Self.data(1, 5)
+        var events: [YamuxSession.Event] = []
+        var send: [UInt8] = []
+        var offset = 0
+        for size in [5, 65519, 3, 65519] {  // a header split in two, a frame split over messages
+            let end = min(bytes.count, offset + size)
+            let out = try server.receive(Array(bytes[offset..<end]))
+            events += out.events
+            send += out.send
+            offset = end
+        }
+        #expect(offset == bytes.count)
+        #expect(events == [.streamOpened(1), .data(1, [UInt8](repeating: 3, count: 70_000)), .data(1, [3, 3, 3, 3, 3])])
+        #expect(send == YamuxHeader(type: .windowUpdate, flags: .ack, streamID: 1, length: 0).encoded
+            + YamuxHeader(type: .ping, flags: .ack, streamID: 0, length: 9).encoded)
+    }
 }

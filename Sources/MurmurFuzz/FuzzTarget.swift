@@ -154,7 +154,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             guard let out = try? session.receive(chunk) else { return }
             check(session.streamCount <= config.maxStreams, "\(session.streamCount) streams over the limit of \(config.maxStreams)")
             for case .data(let id, let bytes) in out.events {
-                check(bytes.count <= Int(YamuxSession.initialWindow), "more data than the window on stream \(id)")
+                check(bytes.count <= Int(config.maxReceiveWindow), "more data than the largest window on stream \(id)")
                 _ = session.consumed(id, bytes.count)
             }
             _ = session.drain(budget: 1 << 16)

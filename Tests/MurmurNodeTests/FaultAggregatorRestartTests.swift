@@ -88,16 +88,14 @@ import Testing
             aggregator.clients.append(try await child.line(prefix: "p2p "))
             clients.append(child)
         }
-        let first = try nodes.start("aggregator", aggregator, file: dir + "/aggregator.json")
-        let url = try #require(URL(string: try await first.line(prefix: "http ")))
-
-        // SIGKILL as soon as the aggregator logs round 1 (it is then in round 2): its log file is
-        // polled, which is quicker than its HTTP API.
-        _ = url
-        let sawRound1 = await eventually(seconds: 120) { first.log().contains("round 1 completed") }
-        try #require(sawRound1, "round 1 never completed: \(first.errorTail())")
-        #expect(await first.stop(SIGKILL), "the aggregator survived SIGKILL")
-        #expect(first.process.terminationReason == .uncaughtSignal)
+        // The first aggregator SIGKILLs itself mid-round 2, when the round's first fit result
+        // arrives (clients have trained, nothing is aggregated): a fault point, not a race.
+        let first = try nodes.start("aggregator", aggregator, file: dir + "/aggregator.json",
+                                    environment: ["MURMUR_FAULT_CRASH_AT": "2:fit-result"])
+        _ = try await first.line(prefix: "http ")
+        let died = await eventually(seconds: 120) { !first.process.isRunning }
+        try #require(died, "the aggregator did not reach its fault point: \(first.errorTail())")
+        #expect(first.process.terminationReason == .uncaughtSignal, "\(first.errorTail())")
 
         // What the killed aggregator had made durable: its progress (the round it was in is the
         // next one) and its log (size and root at the kill).

@@ -46,14 +46,15 @@ final class NodeProcesses: Sendable {
 
     private let children = NIOLockedValueBox<[Child]>([])
 
-    /// Writes `config` to `file` and starts `murmur node --config file`.
-    func start(_ name: String, _ config: NodeConfig, file: String) throws -> Child {
+    /// Writes `config` to `file` and starts `murmur node --config file` (with `environment` added).
+    func start(_ name: String, _ config: NodeConfig, file: String, environment: [String: String] = [:]) throws -> Child {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(config).write(to: URL(fileURLWithPath: file))
         let p = Process()
         p.executableURL = murmurBinary
         p.arguments = ["node", "--config", file, "--log-level", "info"]
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         let out = Pipe()
         p.standardOutput = out
         let errPath = file + ".stderr"

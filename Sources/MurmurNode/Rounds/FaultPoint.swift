@@ -1,8 +1,9 @@
 import MurmurFL
 import MurmurSecAgg
 
-/// A crash to inject on a client node at a chosen point of a round: when the node receives the
-/// named message of round `round`, `action` runs (`murmur node` SIGKILLs its own process).
+/// A crash to inject on a node at a chosen point of a round: when a client node receives the
+/// named message of round `round` — or, for `fit-result`, when the aggregator receives the
+/// round's first fit result — `action` runs (`murmur node` SIGKILLs its own process).
 ///
 /// For fault tests and `murmur cluster --kill-clients` (docs/node.md, "Faults"): it makes a
 /// client die at an exact protocol step — during local training, or between two SecAgg+ stages —
@@ -10,14 +11,15 @@ import MurmurSecAgg
 public struct FaultPoint: Sendable {
     /// The round (1-based) whose message triggers the action.
     public var round: Int
-    /// `fit` (the fit request), or a SecAgg+ message the aggregator sends: `KeyRoster`,
-    /// `ShareBundle` (before the client's masked input) or `UnmaskRequest` (after it).
+    /// On a client: `fit` (the fit request), or a SecAgg+ message the aggregator sends:
+    /// `KeyRoster`, `ShareBundle` (before the client's masked input) or `UnmaskRequest` (after it).
+    /// On the aggregator: `fit-result` (mid-round: clients have trained, nothing is aggregated).
     public var message: String
     /// What happens then.
     public var action: @Sendable () -> Void
 
     /// The messages a fault can be tied to.
-    public static let messages = ["fit", "KeyRoster", "ShareBundle", "UnmaskRequest"]
+    public static let messages = ["fit", "KeyRoster", "ShareBundle", "UnmaskRequest", "fit-result"]
 
     /// A fault at `message` of `round`.
     public init(round: Int, message: String, action: @escaping @Sendable () -> Void) throws {
@@ -56,4 +58,23 @@ struct FaultingClientApp: ClientApp {
     }
 
     func evaluate(_ instruction: EvaluateInstruction) throws -> EvaluateResult { try base.evaluate(instruction) }
+}
+
+/// The aggregator's transport with a fault point: `fit-result` of its round fires when the first
+/// fit result of that round arrives.
+struct FaultingTransport: Transport {
+    let base: any Transport
+    let fault: FaultPoint
+
+    func onlineClients() async -> [ClientID] { await base.onlineClients() }
+
+    func fit(_ instruction: FitInstruction, client: ClientID) async throws -> FitResult {
+        let result = try await base.fit(instruction, client: client)
+        fault.check(round: instruction.round, message: "fit-result")
+        return result
+    }
+
+    func evaluate(_ instruction: EvaluateInstruction, client: ClientID) async throws -> EvaluateResult {
+        try await base.evaluate(instruction, client: client)
+    }
 }

@@ -57,6 +57,8 @@ public struct FederationEngine: RoundEngine {
     public let transparency: Transparency?
     private let handlers: [String: StreamHandler]
     private let parameterCount: Int
+    /// The aggregator's fault point (`fit-result`), nil on clients and without fault injection.
+    private let aggregatorFault: FaultPoint?
 
     /// An engine for `role` in the federation `config`.
     ///
@@ -127,6 +129,7 @@ public struct FederationEngine: RoundEngine {
             }
             handlers = [:]
         }
+        if case .aggregator = role { aggregatorFault = fault } else { aggregatorFault = nil }
     }
 
     public var protocolHandlers: [String: StreamHandler] {
@@ -185,6 +188,7 @@ public struct FederationEngine: RoundEngine {
             let parts = [outcomes.detail(round: round), retried].compactMap { $0 }
             return parts.isEmpty ? nil : parts.joined(separator: "; ")
         }
+        if let aggregatorFault { transport = FaultingTransport(base: transport, fault: aggregatorFault) }
         if let publisher = transparency?.publisher {
             // The publisher reuses the ledger's model-version records, so the recorder catches up first.
             transport = publisher.wrap(transport, peers: peers, node: node, gossip: gossip, beforePublish: { await recorder?.flush() })
@@ -270,7 +274,7 @@ extension FederationEngine {
 
     /// The engine a node's `federation`, `client_index`, `aggregator` and `clients` settings
     /// describe, or nil when the node is in no federation.
-    /// `fault` is passed to a client's engine (`murmur node` reads it from `MURMUR_FAULT_CRASH_AT`).
+    /// `fault` is passed to the engine (`murmur node` reads it from `MURMUR_FAULT_CRASH_AT`).
     public static func from(_ config: NodeConfig, deadline: Duration = .seconds(120), fault: FaultPoint? = nil) throws -> FederationEngine? {
         guard let path = config.federation else { return nil }
         let federation: SimulationConfig

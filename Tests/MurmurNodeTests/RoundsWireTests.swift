@@ -27,6 +27,19 @@ import Testing
         #expect(r.delta.map(\.bitPattern) == params.reversed().map(\.bitPattern))
     }
 
+    /// A fit request for a model announced by CID carries an empty parameter field; the gate
+    /// fills in the accepted model. Evaluate requests and fit results still need all n values.
+    @Test func aFitRequestForAnAnnouncedModelCarriesNoParameters() throws {
+        let lean = FitInstruction(round: 2, parameters: [], plan: Self.plan, seed: 9)
+        let frame = FLWire.frame(.fitInstruction(lean))
+        let full = FLWire.frame(.fitInstruction(FitInstruction(round: 2, parameters: [Float](repeating: 1, count: 1000), plan: Self.plan, seed: 9)))
+        #expect(full.count - frame.count >= 4000)
+        guard case .fitInstruction(let i) = try FLWire.decodeFrame(frame, parameterCount: 1000) else { Issue.record("wrong kind"); return }
+        #expect(i.parameters.isEmpty && i.round == 2 && i.seed == 9)
+        let emptyEvaluate = FLWire.frame(.evaluateInstruction(EvaluateInstruction(round: 2, parameters: [])))
+        #expect(throws: FLWireError.parameterCountMismatch(expected: 1000, got: 0)) { try FLWire.decodeFrame(emptyEvaluate, parameterCount: 1000) }
+    }
+
     @Test func evaluateMessagesAndFailureRoundTrip() throws {
         let e = EvaluateResult(client: 9, evaluation: Evaluation(accuracy: 2.0 / 3.0, loss: 0.25, count: 42))
         guard case .evaluateResult(let d) = try FLWire.decodeFrame(FLWire.frame(.evaluateResult(e)), parameterCount: 4) else {

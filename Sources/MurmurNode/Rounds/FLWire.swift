@@ -105,7 +105,8 @@ public enum FLWireError: Error, Equatable, Sendable, CustomStringConvertible {
 ///   uint64 version = 1;               // 1
 ///   uint64 kind = 2;                  // FLMessageKind
 ///   uint64 round = 3;  uint64 client = 4;  uint64 seed = 5;
-///   repeated float parameters = 6 [packed = true];   // raw little-endian IEEE 754 binary32
+///   repeated float parameters = 6 [packed = true];   // raw little-endian IEEE 754 binary32;
+///                                     // empty in a FitInstruction for a model announced by CID
 ///   uint64 epochs = 7; uint64 batch_size = 8;
 ///   fixed32 learning_rate = 9; fixed32 momentum = 10; fixed32 weight_decay = 11; fixed32 proximal_mu = 12;
 ///   uint64 sample_count = 13; fixed64 train_loss = 14;        // binary64 bit patterns
@@ -202,8 +203,11 @@ public enum FLWire {
                 momentum: try f.finiteFloat(10, "momentum"),
                 weightDecay: try f.finiteFloat(11, "weight_decay"),
                 proximalMu: try f.finiteFloat(12, "proximal_mu"))
+            // No parameters (an empty field 6): the model was announced by CID over
+            // /murmur/model/1 and the client trains the copy it fetched and verified.
+            let announced = f.isEmpty(6)
             return .fitInstruction(FitInstruction(
-                round: try f.int(3, "round"), parameters: try f.floats(6, "parameters", count: parameterCount),
+                round: try f.int(3, "round"), parameters: try f.floats(6, "parameters", count: announced ? 0 : parameterCount),
                 plan: plan, seed: try f.varint(5, "seed")))
         case .fitResult:
             return .fitResult(FitResult(

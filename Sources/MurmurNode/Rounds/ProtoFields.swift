@@ -131,6 +131,9 @@ struct FieldReader {
     }
 
     /// A packed float field of exactly `count` values.
+    /// Whether length-delimited field `field` is present and empty.
+    func isEmpty(_ field: Int) -> Bool { lengthDelimited[field]?.isEmpty == true }
+
     func floats(_ field: Int, _ name: String, count: Int) throws -> [Float] {
         guard let raw = lengthDelimited[field] else { throw FLWireError.missingField("\(name) (\(field))") }
         guard raw.count % 4 == 0 else {

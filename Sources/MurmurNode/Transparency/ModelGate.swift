@@ -144,12 +144,20 @@ public final class ModelGate: Sendable {
         }
     }
 
-    /// Throws unless `instruction.parameters` are, bit for bit, the model accepted for its round.
-    public func check(_ instruction: FitInstruction) throws(ModelRefusal) {
-        guard let a = accepted.withLockedValue({ $0[instruction.round] }),
-              a.parameters.count == instruction.parameters.count,
+    /// The instruction to train: with no parameters (the model was announced by CID), the model
+    /// accepted for its round; with parameters, only when they are bit for bit that model.
+    /// Throws `notAccepted` otherwise.
+    public func check(_ instruction: FitInstruction) throws(ModelRefusal) -> FitInstruction {
+        guard let a = accepted.withLockedValue({ $0[instruction.round] }) else { throw .notAccepted(round: instruction.round) }
+        if instruction.parameters.isEmpty {
+            var filled = instruction
+            filled.parameters = a.parameters
+            return filled
+        }
+        guard a.parameters.count == instruction.parameters.count,
               zip(a.parameters, instruction.parameters).allSatisfy({ $0.bitPattern == $1.bitPattern })
         else { throw .notAccepted(round: instruction.round) }
+        return instruction
     }
 
     /// `app` behind the gate: fit requests pass only for accepted models (evaluation is not gated).
@@ -162,8 +170,7 @@ struct GatedClientApp: ClientApp {
     let gate: ModelGate
 
     func fit(_ instruction: FitInstruction) throws -> FitResult {
-        try gate.check(instruction)
-        return try base.fit(instruction)
+        try base.fit(try gate.check(instruction))
     }
 
     func evaluate(_ instruction: EvaluateInstruction) throws -> EvaluateResult { try base.evaluate(instruction) }

@@ -118,7 +118,11 @@ struct AnnouncingTransport: Transport {
             node.logger.warning("client \(client) refused model \(a.model): \(answer.reason ?? "no reason")")
             throw FLError.clientDropped(client)
         }
-        return try await base.fit(instruction, client: client)
+        // The client accepted the model by CID and holds its verified copy: the fit request
+        // carries no parameters (an empty field 6), so the model crosses the network once.
+        var lean = instruction
+        lean.parameters = []
+        return try await base.fit(lean, client: client)
     }
 
     func evaluate(_ instruction: EvaluateInstruction, client: ClientID) async throws -> EvaluateResult {

@@ -19,11 +19,37 @@ import Testing
         return c
     }
 
-    @Test(.timeLimit(.minutes(4))) func nodesTrainToTheSimulatedModel() async throws {
+    /// Writes `data` as a CSV (features, then the label) into a fresh folder `dir`.
+    static func writeCSV(_ data: Dataset, to dir: String) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var text = ""
+        for i in 0..<data.count {
+            let row = data.features[(i * data.featureCount)..<((i + 1) * data.featureCount)]
+            text += row.map { "\($0)" }.joined(separator: ",") + ",\(data.labels[i])\n"
+        }
+        try text.write(toFile: dir + "/local.csv", atomically: true, encoding: .utf8)
+    }
+
+    /// Where the client nodes' training data comes from.
+    enum LocalData: Sendable, CaseIterable { case bundledShard, sameSamplesInADataFolder, oneSampleLessInADataFolder }
+
+    /// With a data folder, each client node reads its training data from a CSV in `data_folder`:
+    /// the same samples as its seeded shard give the simulated model bit for bit; one sample
+    /// fewer at client 0 gives another model (so the folder, not the bundled set, is trained on).
+    @Test(.timeLimit(.minutes(4)), arguments: LocalData.allCases) func nodesTrainToTheSimulatedModel(data: LocalData) async throws {
+        let dataFolders = data != .bundledShard
         let federation = Self.config()
-        let simulated = try await Simulation(config: federation).run()
+        let simulation = try Simulation(config: federation)
+        let simulated = try await simulation.run()
         let dir = temporaryFolder("federation")
         defer { cleanup(dir) }
+        if dataFolders {
+            for (i, client) in simulation.makeClients().enumerated() {
+                var local = client.data
+                if i == 0, data == .oneSampleLessInADataFolder { local = local.subset(Array(1..<local.count)) }
+                try Self.writeCSV(local, to: dir + "/data\(i)")
+            }
+        }
         // The aggregator's key first: clients answer only it.
         let aggregatorKey = dir + "/aggregator.key"
         let aggregatorID = try NodeKeys.identity(at: aggregatorKey).identity.peerID
@@ -31,7 +57,8 @@ import Testing
         var runners: [Task<Void, any Error>] = []
         var addresses: [Multiaddr] = []
         for i in 0..<federation.clients {
-            let engine = try FederationEngine(config: federation, role: .client(index: i, aggregator: aggregatorID))
+            let engine = try FederationEngine(config: federation, role: .client(index: i, aggregator: aggregatorID),
+                                              dataFolder: dataFolders ? dir + "/data\(i)" : nil)
             let node = try Node(config: testConfig(dir + "/client\(i)"), roundEngine: engine, logger: quietLogger)
             runners.append(Task { try await node.run() })
             let endpoints = try await withDeadline(seconds: 20, "client \(i) start") { try await node.waitUntilStarted() }
@@ -50,11 +77,16 @@ import Testing
             try await withRunningNode(aggregator) { e in
                 #expect(await eventually(seconds: 120) { finished.withLockedValue { $0 } != nil }, "the federation did not finish")
                 let (result, cid) = try #require(finished.withLockedValue { $0 })
-                #expect(result.parameters.map(\.bitPattern) == simulated.parameters.map(\.bitPattern))
                 let simulatedModel = try ModelArtifact(
                     network: try Network(config: simulated.model, parameters: simulated.parameters),
                     metadata: federation.modelMetadata(dataset: "digits", round: federation.rounds))
-                #expect(cid == (try simulatedModel.manifest.cid()))
+                if data == .oneSampleLessInADataFolder {
+                    #expect(result.parameters.map(\.bitPattern) != simulated.parameters.map(\.bitPattern))
+                    #expect(cid != (try simulatedModel.manifest.cid()))
+                } else {
+                    #expect(result.parameters.map(\.bitPattern) == simulated.parameters.map(\.bitPattern))
+                    #expect(cid == (try simulatedModel.manifest.cid()))
+                }
                 #expect(result.final.accuracy > 0.5)
                 // The node serves the model and reports every round.
                 #expect(try await http("GET", e.http.appendingPathComponent("v1/models/\(cid)")).status == 200)
@@ -67,6 +99,22 @@ import Testing
         }
         for c in clients { await c.shutdown() }
         for r in runners { _ = try? await withDeadline(seconds: 20, "client stop") { try await r.value } }
+    }
+
+    @Test func aDataFolderThatCannotTrainTheModelIsRefused() throws {
+        let dir = temporaryFolder("badfolder")
+        defer { cleanup(dir) }
+        let model = try Simulation(config: Self.config()).model
+        try FileManager.default.createDirectory(atPath: dir + "/empty", withIntermediateDirectories: true)
+        #expect(throws: FederationEngineError.self) { try FederationEngine.localData(folder: dir + "/empty", model: model) }
+        try FileManager.default.createDirectory(atPath: dir + "/narrow", withIntermediateDirectories: true)
+        try "0.5,0.25,1\n0,1,0\n".write(toFile: dir + "/narrow/a.csv", atomically: true, encoding: .utf8)
+        do {
+            _ = try FederationEngine.localData(folder: dir + "/narrow", model: model)
+            Issue.record("a 2-feature file was accepted for a 64-feature model")
+        } catch {
+            #expect("\(error)".contains("2 features per row"), "\(error)")
+        }
     }
 
     @Test func settingsThatCannotRunBetweenNodesAreRefused() throws {

@@ -71,7 +71,7 @@ public struct FederationEngine: RoundEngine {
     /// transparency (checkpoints cosigned by witnesses, models announced by CID and checked).
     public init(config: SimulationConfig, role: Role, identity: Identity? = nil, deadline: Duration = .seconds(120),
                 stageDeadline: Duration = .seconds(60), recordsLedger: Bool = true, fault: FaultPoint? = nil,
-                transparency settings: TransparencySettings? = nil,
+                transparency settings: TransparencySettings? = nil, dataFolder: String? = nil,
                 onFinish: (@Sendable (SimulationResult, CID) -> Void)? = nil) throws {
         var config = config
         if let dp = config.dp, dp.mode == .local {
@@ -104,8 +104,12 @@ public struct FederationEngine: RoundEngine {
             guard apps.indices.contains(index) else {
                 throw FederationEngineError.invalidRole("client index \(index) is outside 0..<\(apps.count)")
             }
+            // A device's own data (`data_folder`) replaces the seeded shard of the bundled set.
+            let own: any ClientApp = try dataFolder.map {
+                SimulatedClient(id: index, data: try Self.localData(folder: $0, model: simulation.model), model: simulation.model)
+            } ?? apps[index]
             let withheld = try simulation.secureUpdateStore(dimension: parameterCount)
-            let gated = transparency?.gate.map { $0.wrap(apps[index]) } ?? apps[index]
+            let gated = transparency?.gate.map { $0.wrap(own) } ?? own
             let app: any ClientApp = fault.map { FaultingClientApp(base: gated, fault: $0) } ?? gated
             var handlers = [FLWire.protocolID: FLClientService(
                 app: app, parameterCount: parameterCount, aggregators: [aggregator], withheld: withheld).handler]
@@ -295,7 +299,32 @@ extension FederationEngine {
         let identity = federation.secagg == nil ? nil : try NodeKeys.identity(at: config.identityPath).identity
         let settings: TransparencySettings?
         do { settings = try TransparencySettings.from(config) } catch { throw FederationEngineError.invalidRole("\(error)") }
-        return try FederationEngine(config: federation, role: role, identity: identity, deadline: deadline, fault: fault, transparency: settings)
+        return try FederationEngine(config: federation, role: role, identity: identity, deadline: deadline, fault: fault,
+                                    transparency: settings, dataFolder: config.has(.client) ? config.dataFolder : nil)
+    }
+
+    /// A client node's local training set: the one CSV file (`.csv` or `.csv.gz`) in `folder`,
+    /// features then the label in the last column, labels the integers 0..<classes of `model`
+    /// (MurmurML's `CSVLoader`). Throws when the folder holds no or several data files, or rows
+    /// of another width than the model's input.
+    public static func localData(folder: String, model: ModelConfig) throws -> Dataset {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let files = names.filter { $0.hasSuffix(".csv") || $0.hasSuffix(".csv.gz") }.sorted()
+        guard files.count == 1 else {
+            throw FederationEngineError.invalidRole(
+                "data_folder \(folder) must hold exactly one .csv or .csv.gz file (features, then the label); found \(files.isEmpty ? "none" : files.joined(separator: ", "))")
+        }
+        let path = folder + "/" + files[0]
+        let data: Dataset
+        do { data = try CSVLoader.load(path: path, classCount: model.classCount) } catch {
+            throw FederationEngineError.invalidRole("data_folder: \(error)")
+        }
+        let features = model.inputShape.reduce(1, *)
+        guard data.featureCount == features else {
+            throw FederationEngineError.invalidRole("data_folder: \(path) has \(data.featureCount) features per row; the federation's model reads \(features)")
+        }
+        guard data.count > 0 else { throw FederationEngineError.invalidRole("data_folder: \(path) has no rows") }
+        return data
     }
 }
 

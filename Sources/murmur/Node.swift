@@ -60,7 +60,7 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Identity key file (hex Ed25519 seed), created on first start; default DATA_DIR/identity.key.")
     var identityFile: String?
 
-    @Option(help: "The client role's local training data folder.")
+    @Option(help: "The client role's local training data: a folder with one .csv or .csv.gz file (features, then the integer label per row); in a federation it replaces the seeded shard of the bundled digits.")
     var dataFolder: String?
 
     @Option(name: .customLong("model"), help: "A model folder (model.json + model.safetensors) to serve (repeat). Replaces the file's list.")

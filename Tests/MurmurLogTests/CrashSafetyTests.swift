@@ -7,16 +7,8 @@ import Testing
 /// every acknowledged entry is present with its bytes and every published checkpoint is consistent.
 @Suite struct CrashSafetyTests {
     static func run(_ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = murmurBinary
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self))
+        let r = try runProcess(murmurBinary, args)
+        return (r.status, r.stdout)
     }
 
     @Test func sigkillDuringHeavyAppends() async throws {

@@ -15,28 +15,12 @@ import Testing
     /// Runs headless Chromium on `url` and returns the DOM after the page's scripts ran
     /// (virtual time lets the first refresh and its fetches finish). Off the cooperative pool.
     static func renderedDOM(_ chromium: String, _ url: URL, screenshot: String? = nil) async throws -> String {
-        try await withCheckedThrowingContinuation { (k: CheckedContinuation<String, any Error>) in
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: chromium)
-            let profile = FileManager.default.temporaryDirectory.appendingPathComponent("murmur-chromium-\(UUID().uuidString)").path
-            p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(profile)",
-                           "--virtual-time-budget=8000", "--window-size=1280,1000"]
-                + (screenshot.map { ["--screenshot=\($0)"] } ?? ["--dump-dom"]) + [url.absoluteString]
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            Thread.detachNewThread {
-                do {
-                    try p.run()
-                    let data = out.fileHandleForReading.readDataToEndOfFile()
-                    p.waitUntilExit()
-                    try? FileManager.default.removeItem(atPath: profile)
-                    k.resume(returning: String(decoding: data, as: UTF8.self))
-                } catch {
-                    k.resume(throwing: error)
-                }
-            }
-        }
+        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("murmur-chromium-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: profile) }
+        let arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(profile)",
+                         "--virtual-time-budget=8000", "--window-size=1280,1000"]
+            + (screenshot.map { ["--screenshot=\($0)"] } ?? ["--dump-dom"]) + [url.absoluteString]
+        return try await runProcessAsync(URL(fileURLWithPath: chromium), arguments).stdout
     }
 
     @Test(.timeLimit(.minutes(3))) func headlessChromiumShowsLiveValues() async throws {

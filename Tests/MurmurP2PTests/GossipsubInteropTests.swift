@@ -96,15 +96,9 @@ import Testing
         }
         defer { replier.cancel() }
         let python = try PythonReference.python()
-        let result = try await withCheckedThrowingContinuation { (cont: CheckedContinuation<ProcessOutput, any Error>) in
-            Thread.detachNewThread {
-                do {
-                    cont.resume(returning: try runProcess(URL(fileURLWithPath: python), [
-                        Self.script(), "dial", addr.description, "--topic", Self.topic, "--publish", "hello from py", "--count", "1", "--timeout", "60",
-                    ]))
-                } catch { cont.resume(throwing: error) }
-            }
-        }
+        let result = try await runProcessAsync(URL(fileURLWithPath: python), [
+            Self.script(), "dial", addr.description, "--topic", Self.topic, "--publish", "hello from py", "--count", "1", "--timeout", "60",
+        ])
         let lines = result.stdout.split(separator: "\n").map(String.init)
         guard result.status == 0 else {
             Issue.record("libp2p_pubsub_peer.py dial exited \(result.status)\nstdout:\n\(result.stdout)\nstderr:\n\(result.stderr)")

@@ -76,13 +76,7 @@ final class ReferencePeer: Sendable {
 func runReference(_ arguments: [String]) async throws -> ProcessOutput {
     let python = try PythonReference.python()
     let script = repositoryRoot.appendingPathComponent("scripts/reference/libp2p_peer.py").path
-    return try await withCheckedThrowingContinuation { cont in
-        Thread.detachNewThread {
-            do { cont.resume(returning: try runProcess(URL(fileURLWithPath: python), [script] + arguments)) } catch {
-                cont.resume(throwing: error)
-            }
-        }
-    }
+    return try await runProcessAsync(URL(fileURLWithPath: python), [script] + arguments)
 }
 
 /// Peers seen by a host callback (called on event loops).

@@ -81,17 +81,12 @@ public struct FederationLedgerRecords: Sendable {
 /// node as coordinator). A ledger that already holds another federation, or rounds of this one,
 /// is left alone (logged): resuming a federation's ledger is the aggregator restart's business.
 final class FederationLedgerRecorder: Sendable {
-    private let continuation: AsyncStream<(RoundRecord, [Float])>.Continuation
-    private let task: Task<Void, Never>
-    /// Rounds queued and rounds appended (or given up on), for `flush()`.
-    private let counts: NIOLockedValueBox<(queued: Int, written: Int)>
+    /// Appends one round (called in round order, one at a time).
+    private let write: @Sendable (RoundRecord, [Float]) async -> Void
+    /// The last queued append; each new one waits for it, so rounds land in order.
+    private let tail = NIOLockedValueBox(Task<Void, Never> {})
 
-    private init(continuation: AsyncStream<(RoundRecord, [Float])>.Continuation, task: Task<Void, Never>,
-                 counts: NIOLockedValueBox<(queued: Int, written: Int)>) {
-        self.continuation = continuation
-        self.task = task
-        self.counts = counts
-    }
+    private init(write: @escaping @Sendable (RoundRecord, [Float]) async -> Void) { self.write = write }
 
     /// Writes the genesis if needed and starts the appender; nil when this ledger cannot take the rounds.
     static func start(_ node: NodeContext, records: FederationLedgerRecords) async throws -> FederationLedgerRecorder? {
@@ -108,42 +103,34 @@ final class FederationLedgerRecorder: Sendable {
             node.logger.warning("the node's ledger already holds federation '\(state.federation)' at round \(state.round); this run's rounds are not recorded in it")
             return nil
         }
-        let (stream, continuation) = AsyncStream<(RoundRecord, [Float])>.makeStream()
-        let counts = NIOLockedValueBox((queued: 0, written: 0))
-        let task = Task {
-            for await (record, parameters) in stream {
-                defer { counts.withLockedValue { $0.written += 1 } }
-                do {
-                    let (version, contributions) = try records.round(record, parameters: parameters, state: await ledger.state)
-                    let outcomes = try await ledger.appendRound(version, contributions: contributions, coordinator: me)
-                    for bad in outcomes where !bad.accepted {
-                        node.logger.warning("ledger: round \(record.round)'s \(bad.schema) record was rejected: \(bad.rejection.map { "\($0)" } ?? "")")
-                    }
-                } catch {
-                    node.logger.error("ledger: round \(record.round) not recorded: \(error)")
+        return FederationLedgerRecorder { record, parameters in
+            do {
+                let (version, contributions) = try records.round(record, parameters: parameters, state: await ledger.state)
+                let outcomes = try await ledger.appendRound(version, contributions: contributions, coordinator: me)
+                for bad in outcomes where !bad.accepted {
+                    node.logger.warning("ledger: round \(record.round)'s \(bad.schema) record was rejected: \(bad.rejection.map { "\($0)" } ?? "")")
                 }
+            } catch {
+                node.logger.error("ledger: round \(record.round) not recorded: \(error)")
             }
         }
-        return FederationLedgerRecorder(continuation: continuation, task: task, counts: counts)
     }
 
     /// Queues round `record` with the global parameters after it.
     func record(_ record: RoundRecord, parameters: [Float]) {
-        counts.withLockedValue { $0.queued += 1 }
-        continuation.yield((record, parameters))
-    }
-
-    /// Waits until every round queued so far is in the ledger (the recorder keeps running).
-    func flush() async {
-        let target = counts.withLockedValue { $0.queued }
-        while counts.withLockedValue({ $0.written }) < target, !task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(5))
+        let write = self.write
+        tail.withLockedValue { previous in
+            let before = previous
+            previous = Task {
+                await before.value
+                await write(record, parameters)
+            }
         }
     }
 
+    /// Waits until every round queued so far is in the ledger.
+    func flush() async { await tail.withLockedValue { $0 }.value }
+
     /// Waits until every queued round is in the ledger.
-    func finish() async {
-        continuation.finish()
-        await task.value
-    }
+    func finish() async { await flush() }
 }

@@ -87,6 +87,12 @@ public actor Node: Service {
 
     /// Opens the data directory and prepares the P2P host; nothing listens until `run()`.
     public init(config: NodeConfig, roundEngine: (any RoundEngine)? = nil, logger: Logger = Logger(label: "murmur.node")) throws(NodeError) {
+        try self.init(config: config, roundEngine: roundEngine, logger: logger, handshakeTimeout: .seconds(10))
+    }
+
+    /// As the public initializer, with the P2P handshake timeout chosen (tests set a long one to tell a
+    /// prompt stop from one that waited for a hanging dial).
+    init(config: NodeConfig, roundEngine: (any RoundEngine)?, logger: Logger, handshakeTimeout: TimeAmount) throws(NodeError) {
         try config.validate(source: "configuration")
         do { try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true) } catch {
             throw .storage("cannot create data_dir '\(config.dataDir)': \(error.localizedDescription)")
@@ -110,6 +116,7 @@ public actor Node: Service {
         }
         var hostConfig = P2PHost.Configuration()
         hostConfig.agentVersion = "murmur-node/0.1"
+        hostConfig.handshakeTimeout = handshakeTimeout
         for (proto, handler) in roundEngine?.protocolHandlers ?? [:] { hostConfig.handlers[proto] = handler }
         let scores = PeerScores(records: (try? store.peerScores()) ?? [])
         let peerGuard = PeerGuard(scores: scores, logger: logger) { record in

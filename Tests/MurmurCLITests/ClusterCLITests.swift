@@ -5,7 +5,7 @@ import Testing
 /// `murmur cluster`: real `murmur node` processes on loopback train the digits and end with the
 /// model `murmur simulate` produces from the same settings (issue 11, items 2 and 3).
 @Suite struct ClusterCLITests {
-    @Test(.timeLimit(.minutes(4))) func aClusterOfNodeProcessesEndsWithTheSimulatedModel() async throws {
+    @Test(.clusterSlots, .timeLimit(.minutes(4))) func aClusterOfNodeProcessesEndsWithTheSimulatedModel() async throws {
         let r = try await runProcessAsync(murmurBinary, ["cluster", "--nodes", "3", "--rounds", "2", "--seed", "7", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")
@@ -28,7 +28,7 @@ import Testing
 
     /// `--secagg --dp central` go to every node in federation.json: the clients add discrete
     /// Gaussian noise under SecAgg+, and the model is `murmur simulate`'s with the same switches.
-    @Test(.timeLimit(.minutes(4))) func aSecureDPClusterEndsWithTheSimulatedModel() async throws {
+    @Test(.clusterSlots, .timeLimit(.minutes(4))) func aSecureDPClusterEndsWithTheSimulatedModel() async throws {
         let privacy = ["--secagg", "--dp", "central", "--noise", "0.5"]
         let r = try await runProcessAsync(murmurBinary, ["cluster", "--nodes", "3", "--rounds", "2", "--seed", "7", "--json"] + privacy)
         #expect(r.status == 0, "\(r.stderr)")
@@ -52,7 +52,7 @@ import Testing
     /// (two before their masked input, one after it). The round completes by dropout recovery
     /// with the 8 inputs that arrived, round 3 runs with the 7 survivors, and the ledger pays
     /// exactly the clients whose inputs entered each sum.
-    @Test(.timeLimit(.minutes(5))) func aSecureClusterSurvivesThirtyPercentOfItsClientsKilledMidRound() async throws {
+    @Test(.clusterSlots, .timeLimit(.minutes(5))) func aSecureClusterSurvivesThirtyPercentOfItsClientsKilledMidRound() async throws {
         let r = try await runProcessAsync(murmurBinary, [
             "cluster", "--nodes", "10", "--rounds", "3", "--seed", "7", "--secagg", "--kill-clients", "0.3", "--kill-at-round", "2", "--json",
         ])
@@ -88,7 +88,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(3))) func benchClusterPrintsOneJSONObjectWithItsRatio() async throws {
+    @Test(.clusterSlots, .timeLimit(.minutes(3))) func benchClusterPrintsOneJSONObjectWithItsRatio() async throws {
         let r = try await runProcessAsync(murmurBinary, ["bench", "cluster", "--nodes", "3", "--rounds", "1", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let o = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)")

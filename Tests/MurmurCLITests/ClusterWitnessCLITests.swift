@@ -5,7 +5,7 @@ import Testing
 /// `murmur cluster --witnesses W` (issue 11, item 3): W witness node processes cosign every model
 /// version's checkpoint; clients accept only quorum-cosigned models; the summary's checkpoint carries
 /// the cosignatures and the model still equals `murmur simulate`'s.
-@Suite struct ClusterWitnessCLITests {
+@Suite(.clusterSlots) struct ClusterWitnessCLITests {
     @Test(.timeLimit(.minutes(4))) func witnessesCosignTheClusterCheckpointAndTheModelMatchesTheSimulation() async throws {
         let r = try await runProcessAsync(murmurBinary, ["cluster", "--nodes", "3", "--witnesses", "2", "--rounds", "2", "--seed", "7", "--json"])
         #expect(r.status == 0, "\(r.stderr)")

@@ -62,7 +62,7 @@ import Testing
     /// The setting: `murmur cluster` (5 node processes: 4 clients and the aggregator)
     /// trains its 10 rounds and keeps serving; the aggregator's dashboard shows all of them and
     /// its 4 peers; Ctrl-C (SIGINT) then stops every process and the command exits 0.
-    @Test(.timeLimit(.minutes(4))) func theDashboardOfARunningClusterShowsItsRounds() async throws {
+    @Test(.clusterSlots, .timeLimit(.minutes(4))) func theDashboardOfARunningClusterShowsItsRounds() async throws {
         let chromium = try #require(Self.chromium(), "no chromium: install Debian's chromium (scripts/test does)")
         let p = Process()
         p.executableURL = murmurBinary

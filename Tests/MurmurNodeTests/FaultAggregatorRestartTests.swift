@@ -41,7 +41,7 @@ import Testing
         #expect(throws: NodeError.self) { try store.modelParameters(CID.raw([1, 2, 3]).description) }
     }
 
-    @Test(.timeLimit(.minutes(5))) func aKilledAggregatorResumesRetriesTheRoundAndLosesNoLogEntry() async throws {
+    @Test(.clusterSlots, .timeLimit(.minutes(5))) func aKilledAggregatorResumesRetriesTheRoundAndLosesNoLogEntry() async throws {
         let federation = Self.federation()
         let simulated = try await Simulation(config: federation).run()
         let expectedModel = try ModelArtifact(

@@ -20,55 +20,34 @@ final class InterruptFlag {
     var isSet: Bool { flag.withLockedValue { $0 } }
 }
 
-/// The cluster's `murmur node` processes: started with a JSON config, stdout read line by line,
-/// stderr kept in a file (shown if the node dies), stopped with SIGTERM (then SIGKILL).
+/// The cluster's `murmur node` processes (MurmurNode's `NodeProcess`: a JSON config each, stdout read
+/// line by line, stderr kept in a file shown if the node dies), stopped with SIGTERM (then SIGKILL).
 final class ChildProcesses: Sendable {
     final class Child: Sendable {
-        let name: String
-        let process: Process
-        let stderrPath: String
+        let node: NodeProcess
         /// A fault-injected node: its death does not stop the cluster.
         let mayDie: Bool
-        private let lines = NIOLockedValueBox<[String]>([])
 
-        init(name: String, process: Process, stderrPath: String, mayDie: Bool) {
-            self.name = name
-            self.process = process
-            self.stderrPath = stderrPath
+        init(node: NodeProcess, mayDie: Bool) {
+            self.node = node
             self.mayDie = mayDie
         }
 
-        func read(_ handle: FileHandle) {
-            Thread.detachNewThread { [self] in
-                var pending = Data()
-                while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    pending += chunk
-                    while let nl = pending.firstIndex(of: 0x0A) {
-                        let line = String(decoding: pending[pending.startIndex..<nl], as: UTF8.self)
-                        pending = Data(pending[(nl + 1)...])
-                        lines.withLockedValue { $0.append(line) }
-                    }
-                }
-            }
-        }
+        var name: String { node.name }
+        var process: Process { node.process }
 
         /// The rest of the first stdout line starting with `prefix`.
         func waitForLine(prefix: String, seconds: Double) throws -> String {
             let end = Date().addingTimeInterval(seconds)
             while Date() < end {
-                if let l = lines.withLockedValue({ $0.first { $0.hasPrefix(prefix) } }) { return String(l.dropFirst(prefix.count)) }
+                if let l = node.stdout.firstLine(prefix: prefix) { return l }
                 guard process.isRunning else { throw ValidationError("\(name) exited: \(errorTail())") }
                 Thread.sleep(forTimeInterval: 0.05)
             }
             throw ValidationError("\(name) printed no '\(prefix)' line within \(Int(seconds)) s: \(errorTail())")
         }
 
-        func errorTail() -> String {
-            let text = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
-            return String(text.suffix(800)).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        func errorTail() -> String { node.errorTail(800) }
     }
 
     private let children = NIOLockedValueBox<[Child]>([])
@@ -76,26 +55,14 @@ final class ChildProcesses: Sendable {
     /// Writes `config` to `file` and starts `murmur node --config file`.
     /// With `crashAt` (ROUND:MESSAGE) the node SIGKILLs itself there (`MURMUR_FAULT_CRASH_AT`), and its death is expected.
     func start(name: String, config: NodeConfig, file: String, crashAt: String? = nil) throws -> Child {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(config).write(to: URL(fileURLWithPath: file))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        p.arguments = ["node", "--config", file, "--log-level", "warning"]
-        let out = Pipe()
-        p.standardOutput = out
-        let errPath = file + ".stderr"
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        if let crashAt {
-            var environment = ProcessInfo.processInfo.environment
-            environment["MURMUR_FAULT_CRASH_AT"] = crashAt
-            p.environment = environment
-        }
-        let child = Child(name: name, process: p, stderrPath: errPath, mayDie: crashAt != nil)
-        do { try p.run() } catch { throw ValidationError("cannot start \(name): \(error)") }
+        let binary = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        let node: NodeProcess
+        do {
+            node = try NodeProcess(name: name, binary: binary, config: config, file: file, logLevel: "warning",
+                                   environment: crashAt.map { ["MURMUR_FAULT_CRASH_AT": $0] } ?? [:])
+        } catch { throw ValidationError("cannot start \(name): \(error)") }
+        let child = Child(node: node, mayDie: crashAt != nil)
         children.withLockedValue { $0.append(child) }
-        child.read(out.fileHandleForReading)
         return child
     }
 

@@ -3,26 +3,24 @@ import MurmurNode
 import MurmurTestSupport
 import NIOConcurrencyHelpers
 
-/// `murmur node` processes for the fault tests, started the way `murmur cluster` starts them (a
-/// JSON config per node, `murmur node --config FILE`), but waited on with async polling so no
-/// Swift concurrency thread blocks, and killable with any signal (SIGKILL for crash tests).
+/// `murmur node` processes for the fault tests, started the way `murmur cluster` starts them
+/// (MurmurNode's `NodeProcess`), but waited on with async polling so no Swift concurrency thread
+/// blocks, and killable with any signal (SIGKILL for crash tests).
 final class NodeProcesses: Sendable {
     /// One running (or exited) node process.
     final class Child: Sendable {
-        let name: String
-        let process: Process
-        let stdout: LineCollector
-        let stderrPath: String
+        let node: NodeProcess
 
-        init(name: String, process: Process, stdout: LineCollector, stderrPath: String) {
-            self.name = name; self.process = process; self.stdout = stdout; self.stderrPath = stderrPath
-        }
+        init(_ node: NodeProcess) { self.node = node }
+
+        var name: String { node.name }
+        var process: Process { node.process }
 
         /// The rest of the first stdout line starting with `prefix` (e.g. "p2p ", "http ").
         func line(prefix: String, seconds: Double = 60) async throws -> String {
             let end = Date().addingTimeInterval(seconds)
             while Date() < end {
-                if let l = stdout.lines.first(where: { $0.hasPrefix(prefix) }) { return String(l.dropFirst(prefix.count)) }
+                if let l = node.stdout.firstLine(prefix: prefix) { return l }
                 guard process.isRunning else { throw Timeout(description: "\(name) exited: \(errorTail())") }
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -37,33 +35,16 @@ final class NodeProcesses: Sendable {
         }
 
         /// Everything the process wrote to standard error so far (its log).
-        func log() -> String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+        func log() -> String { node.log() }
 
-        func errorTail() -> String {
-            String(((try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "").suffix(1500))
-        }
+        func errorTail() -> String { node.errorTail() }
     }
 
     private let children = NIOLockedValueBox<[Child]>([])
 
     /// Writes `config` to `file` and starts `murmur node --config file` (with `environment` added).
     func start(_ name: String, _ config: NodeConfig, file: String, environment: [String: String] = [:]) throws -> Child {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(config).write(to: URL(fileURLWithPath: file))
-        let p = Process()
-        p.executableURL = murmurBinary
-        p.arguments = ["node", "--config", file, "--log-level", "info"]
-        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
-        let out = Pipe()
-        p.standardOutput = out
-        let errPath = file + ".stderr"
-        if !FileManager.default.fileExists(atPath: errPath) { _ = FileManager.default.createFile(atPath: errPath, contents: nil) }
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        err.seekToEndOfFile()
-        p.standardError = err
-        try p.run()
-        let child = Child(name: name, process: p, stdout: LineCollector(out.fileHandleForReading), stderrPath: errPath)
+        let child = Child(try NodeProcess(name: name, binary: murmurBinary, config: config, file: file, logLevel: "info", environment: environment))
         children.withLockedValue { $0.append(child) }
         return child
     }

@@ -77,7 +77,7 @@ import Testing
             try await withRunningNode(aggregator) { e in
                 #expect(await eventually(seconds: 120) { finished.withLockedValue { $0 } != nil }, "the federation did not finish")
                 let (result, cid) = try #require(finished.withLockedValue { $0 })
-                let simulatedModel = try ModelArtifact(
+                let simulatedModel = ModelArtifact(
                     network: try Network(config: simulated.model, parameters: simulated.parameters),
                     metadata: federation.modelMetadata(dataset: "digits", round: federation.rounds))
                 if data == .oneSampleLessInADataFolder {

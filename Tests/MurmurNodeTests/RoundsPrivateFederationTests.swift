@@ -44,7 +44,7 @@ import Testing
         let run = try await NodeFederation.run(federation, name: privacy.rawValue)
         let (result, cid) = try #require(run.finished)
         #expect(result.parameters.map(\.bitPattern) == simulated.parameters.map(\.bitPattern), "\(privacy)")
-        let simulatedModel = try ModelArtifact(
+        let simulatedModel = ModelArtifact(
             network: try Network(config: simulated.model, parameters: simulated.parameters),
             metadata: federation.modelMetadata(dataset: "digits", round: federation.rounds))
         #expect(cid == (try simulatedModel.manifest.cid()))

@@ -35,7 +35,7 @@ struct TransparencyFederationTests {
         var wc = testConfig(dir + "/witness")
         wc.roles = [.witness]
         wc.witnessLogs = [logKey.description]
-        let witness = try Node(config: wc, roundEngine: try #require(try TransparencyEngine.from(wc)), logger: quietLogger)
+        let witness = try Node(config: wc, roundEngine: try TransparencyEngine.from(wc), logger: quietLogger)
         let witnessKey = try VerifierKey(try #require(witness.context.witnessKey))
         try await withRunningNode(witness) { we in
             let settings = try TransparencySettings(logKey: logKey, witnesses: [.init(key: witnessKey)], quorum: 1)
@@ -69,7 +69,7 @@ struct TransparencyFederationTests {
                 try await withRunningNode(aggregator) { ae in
                     #expect(await eventually(seconds: 50) { finished.withLockedValue { $0 } != nil }, "the federation did not finish")
                     let cid = try #require(finished.withLockedValue { $0 })
-                    let simulatedModel = try ModelArtifact(
+                    let simulatedModel = ModelArtifact(
                         network: try Network(config: simulated.model, parameters: simulated.parameters),
                         metadata: federation.modelMetadata(dataset: "digits", round: federation.rounds))
                     #expect(cid == (try simulatedModel.manifest.cid()))

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Collects the lines a background process writes to a pipe, read on a thread of its own so a
-/// test can poll them without blocking Swift's cooperative pool.
+/// Collects the lines a child process writes to a pipe, read on a thread of its own.
+/// Why: `murmur cluster` and the tests poll their node processes' output (addresses, progress)
+/// without blocking Swift's cooperative pool or losing a line to a full pipe.
 public final class LineCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var collected: [String] = []
@@ -25,4 +26,9 @@ public final class LineCollector: @unchecked Sendable {
 
     /// The lines read so far.
     public var lines: [String] { lock.withLock { collected } }
+
+    /// The rest of the first line read so far that starts with `prefix`, or nil.
+    public func firstLine(prefix: String) -> String? {
+        lock.withLock { collected.first { $0.hasPrefix(prefix) } }.map { String($0.dropFirst(prefix.count)) }
+    }
 }

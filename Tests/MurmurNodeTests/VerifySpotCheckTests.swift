@@ -30,6 +30,14 @@ struct VerifySpotCheckTests {
         }
     }
 
+    /// A checker of every receipt with a fixed seed and deadlines with room for a loaded machine
+    /// (the node's own loop waits an hour: the tests run the batches themselves).
+    static func checker(_ node: Node) -> SpotChecker {
+        var settings = SpotChecker.Settings(interval: .seconds(3600), fraction: 1, seed: 7)
+        settings.requestDeadline = .seconds(30)
+        return SpotChecker(context: node.context, settings: settings)
+    }
+
     static func config(_ dir: String, roles: [NodeRole], models: [String]) -> NodeConfig {
         var c = testConfig(dir, models: models)
         c.roles = roles
@@ -47,7 +55,7 @@ struct VerifySpotCheckTests {
         let liar = try Node(config: Self.config(dir + "/liar", roles: [.client], models: [dir + "/model"]), logger: quietLogger)
         liar.context.receipts.lie(share: 0.5, seed: 11)
         let verifier = try Node(config: Self.config(dir + "/verifier", roles: [.verifier], models: []), logger: quietLogger)
-        let checker = try #require(verifier.spotChecker)
+        let checker = Self.checker(verifier)
         #expect(try verifier.context.store.model(cid) == nil)
         let honestID = honest.context.identity.peerID.description, liarID = liar.context.identity.peerID.description
 
@@ -128,7 +136,7 @@ struct VerifySpotCheckTests {
         let device = P2PHost(identity: identity, configuration: hostConfig)
         let listener = try await device.listen(Multiaddr("/ip4/127.0.0.1/tcp/0"))
         let verifier = try Node(config: Self.config(dir + "/verifier", roles: [.verifier], models: []), logger: quietLogger)
-        let checker = try #require(verifier.spotChecker)
+        let checker = Self.checker(verifier)
         let id = identity.peerID.description
         try await withRunningNode(verifier) { _ in
             _ = try await verifier.context.host.connect(try #require(device.addresses.first))

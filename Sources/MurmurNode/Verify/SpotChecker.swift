@@ -48,6 +48,8 @@ public actor SpotChecker {
     var rng: SeededRNG
     /// Loaded models by CID (a handful: bounded like the API's model cache).
     var networks: [String: Network] = [:]
+    /// Whether a batch is under way (the actor is reentrant at its awaits; batches must not overlap).
+    var checking = false
 
     /// A verifier for the node `context`.
     public init(context: NodeContext, settings: Settings) {
@@ -65,9 +67,12 @@ public actor SpotChecker {
     }
 
     /// Pulls, checks and records one batch from every connected peer; returns the reputation records
-    /// of the batch (one per device with at least one receipt checked).
+    /// of the batch (one per device with at least one receipt checked), or none while another batch runs.
     @discardableResult
     public func checkOnce() async -> [ReputationRecord] {
+        guard !checking else { return [] }
+        checking = true
+        defer { checking = false }
         let me = ctx.identity.peerID
         let tallies = Dictionary(((try? ctx.store.spotChecks()) ?? []).map { ($0.device, $0) }, uniquingKeysWith: { a, _ in a })
         var records = [ReputationRecord]()

@@ -79,7 +79,8 @@ public actor SpotChecker {
         for peer in ctx.host.connectedPeers.filter({ $0 != me }).sorted(by: { $0.description < $1.description }) {
             if Task.isCancelled { break }
             var tally = tallies[peer.description] ?? SpotCheckTally(device: peer.description)
-            guard let (entries, cursor) = await pull(peer, after: tally.cursor) else { continue }
+            // Nothing new (or no answer): nothing to check or store.
+            guard let (entries, cursor) = await pull(peer, after: tally.cursor), !entries.isEmpty || cursor != tally.cursor else { continue }
             tally.cursor = cursor
             let batch = await check(entries, from: peer)
             if batch.checked + batch.unavailable > 0 { tally.lastCheck = Int64(Date().timeIntervalSince1970) }

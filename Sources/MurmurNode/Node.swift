@@ -47,6 +47,8 @@ public struct NodeContext: Sendable {
     public let logger: Logger
     /// The node's scores of its peers (protocol errors lower them; low scores are disconnected and refused).
     public let peerGuard: PeerGuard
+    /// The receipts the node issued at `POST /v1/infer`, served to verifiers on `/murmur/receipts/1`.
+    public let receipts: ReceiptJournal
 
     /// Stores a round's progress, updates the rounds gauge and logs it.
     public func recordRound(_ record: RoundSummary) throws(NodeError) {
@@ -79,6 +81,8 @@ public actor Node: Service {
     public nonisolated let identityCreated: Bool
     /// CIDs of the models imported from `config.models` at start.
     public nonisolated let importedModels: [String]
+    /// The verifier role's spot checker (runs every `spot_check_interval` while the node runs); nil without the role.
+    public nonisolated let spotChecker: SpotChecker?
     let engine: (any RoundEngine)?
     let switchboard = ShutdownSwitch()
     var endpoints: NodeEndpoints?
@@ -123,6 +127,11 @@ public actor Node: Service {
             do { try store.savePeerScore(record) } catch { logger.warning("peer scores: \(error)") }
         }
         hostConfig.handlers[IdentifyProtocol.pushID] = PeerGuard.serveIdentifyPush
+        // Spot checks (Verify/): every node serves the receipts it issued, and its models by CID so a verifier can fetch them.
+        hostConfig.handlers[ReceiptsProtocol.id] = { try await ReceiptsProtocol.serve($0, store: store) }
+        if hostConfig.handlers[BlockProtocol.id] == nil {
+            hostConfig.handlers[BlockProtocol.id] = { try await BlockProtocol.serve($0, store: NodeBlockStore(store)) }
+        }
         hostConfig.onStreamError = { stream, error in peerGuard.streamError(stream, error) }
         hostConfig.onProtocolViolation = { connection, error in peerGuard.protocolViolation(connection, error) }
         hostConfig.acceptInbound = { remote in peerGuard.admits(remote) }
@@ -140,8 +149,11 @@ public actor Node: Service {
         }
         let metrics = NodeMetrics()
         metrics.update(peers: 0, roundsCompleted: try store.completedRounds(), logEntries: store.logSizeHint(), maxBodyBytes: config.maxBodyBytes)
-        context = NodeContext(config: config, identity: identity, host: host, store: store, ledger: ledger, metrics: metrics,
-                              witness: witness, witnessKey: witnessKey, logger: logger, peerGuard: peerGuard)
+        let ctx = NodeContext(config: config, identity: identity, host: host, store: store, ledger: ledger, metrics: metrics,
+                              witness: witness, witnessKey: witnessKey, logger: logger, peerGuard: peerGuard,
+                              receipts: ReceiptJournal(store: store))
+        context = ctx
+        spotChecker = config.has(.verifier) ? SpotChecker(context: ctx, settings: .from(config)) : nil
         identityCreated = created
         importedModels = imported
         engine = roundEngine
@@ -187,6 +199,9 @@ public actor Node: Service {
         // timeout) must not hold up a stop; it is cancelled and finishes on its own.
         let dialing = Task { await Self.connectKnownPeers(ctx) }
         defer { dialing.cancel() }
+        // Not awaited either: a receipt pull in flight is bounded by its own deadline.
+        let spotChecks = spotChecker.map { checker in Task { await checker.run() } }
+        defer { spotChecks?.cancel() }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { tasks in
                 tasks.addTask {

@@ -96,6 +96,12 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "Distinct witness cosignatures a checkpoint needs (default: all --witness).")
     var witnessQuorum: Int?
 
+    @Option(help: "With the verifier role: seconds between spot-check batches (default 10).")
+    var spotCheckInterval: Int?
+
+    @Option(help: "With the verifier role: percent of the peers' receipts re-executed, 0…100 (default 10).")
+    var spotCheckPercent: Int?
+
     @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -132,6 +138,8 @@ struct NodeCommand: AsyncParsableCommand {
         if let federationLog { c.federationLog = federationLog }
         if !witnesses.isEmpty { c.witnesses = witnesses }
         if let witnessQuorum { c.witnessQuorum = witnessQuorum }
+        if let spotCheckInterval { c.spotCheckInterval = spotCheckInterval }
+        if let spotCheckPercent { c.spotCheckPercent = spotCheckPercent }
         do { try c.validate(source: config.map { "\($0) with flags" } ?? "flags") } catch { throw ValidationError("\(error)") }
         return c
     }

@@ -36,6 +36,9 @@ import Testing
                     accuracy: 0.5 + 0.1 * Double(r), epsilon: 0.4 * Double(r), startedAt: now - 10, finishedAt: now))
             }
             let b = try Node(config: testConfig(dir + "/b", bootstrap: ea.p2p.map(\.description)), logger: quietLogger)
+            var tally = SpotCheckTally(device: b.context.identity.peerID.description)
+            (tally.checked, tally.failed, tally.reasons, tally.reputation, tally.lastCheck) = (12, 2, ["output_mismatch"], -30, now)
+            try a.context.store.saveSpotCheck(tally)
             try await withRunningNode(b) { _ in
                 #expect(await eventually(seconds: 20) { !a.context.host.connectedPeers.isEmpty })
                 let dom = try await Self.renderedDOM(chromium, ea.http.appendingPathComponent("dashboard"))
@@ -50,6 +53,8 @@ import Testing
                 }
                 // The peers table lists the connected node (shortened id, full id in the title).
                 #expect(dom.contains("title=\"\(b.context.identity.peerID)\""), "peer not listed")
+                // The spot-checks table shows the verifier's tally.
+                #expect(dom.contains("<td>output_mismatch</td>") && dom.contains("<td class=\"num\">-30</td>"), "spot checks not shown")
                 #expect(dom.contains("id=\"log-origin\">\(a.context.ledger.origin)<"))
                 #expect(dom.contains("id=\"fetch-status\">updated "), "the page did not report a successful refresh")
                 if let shot = ProcessInfo.processInfo.environment["MURMUR_DASHBOARD_SCREENSHOT"] {

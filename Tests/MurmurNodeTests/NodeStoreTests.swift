@@ -10,9 +10,9 @@ struct NodeStoreTests {
         let dir = temporaryFolder("store")
         defer { cleanup(dir) }
         let store = try NodeStore(path: dir + "/node.sqlite")
-        #expect(try store.appliedMigrations() == ["node-v1"])
+        #expect(try store.appliedMigrations() == ["node-v1", "node-v2-receipts"])
         let again = try NodeStore(path: dir + "/node.sqlite")
-        #expect(try again.appliedMigrations() == ["node-v1"])
+        #expect(try again.appliedMigrations() == ["node-v1", "node-v2-receipts"])
         let signer = try NodeLedger.makeSigner(origin: "example.com/store")
         _ = try NodeLedger(store: again, origin: "example.com/store", signer: signer)
         #expect(try again.ledgerSnapshot()?.size == 0)

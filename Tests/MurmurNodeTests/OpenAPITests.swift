@@ -109,6 +109,9 @@ struct OpenAPITests {
         let fork = try TransparencyEvidenceTests.forkedCheckpoints(dir)
         let reporter = try Cosigner(name: "witness.test/openapi", seed: Array(repeating: 2, count: 32))
         try node.context.store.putEvidence(SplitViewEvidence(EquivocationEvidence.make(logKey: fork.key, first: fork.honest, second: fork.forked, proof: [], reporter: reporter)))
+        var tally = SpotCheckTally(device: "12D3KooWExample")
+        (tally.checked, tally.failed, tally.reasons, tally.reputation, tally.lastCheck) = (5, 1, ["output_mismatch"], -16, 1)
+        try node.context.store.saveSpotCheck(tally)
         let observed: [Observed] = try await withRunningNode(node) { e in
             let u = e.http
             var seen = [Observed]()
@@ -129,6 +132,7 @@ struct OpenAPITests {
             _ = try await hit("GET /v1/models/{cid}/weights", "GET", "v1/models/\(cid)/weights")
             _ = try await hit("GET /v1/ledger/state", "GET", "v1/ledger/state")
             _ = try await hit("GET /v1/evidence", "GET", "v1/evidence")
+            _ = try await hit("GET /v1/spot-checks", "GET", "v1/spot-checks")
             let rows = [[1.0, 2, 3, 4]]
             let infer = try await hit("POST /v1/infer", "POST", "v1/infer", json: ["features": rows])
             let receipts = (infer.object["results"] as? [[String: Any]])?.compactMap { $0["receipt"] } ?? []

@@ -1,6 +1,6 @@
 /// The node's dashboard: one self-contained HTML page (no external scripts or fonts) that
 /// polls this node's API every 2 s and draws peers, round progress, accuracy and ε curves
-/// (inline SVG), the log's checkpoint and witnesses, top contributors and open proposals.
+/// (inline SVG), the log's checkpoint and witnesses, top contributors, open proposals and spot checks.
 /// Why a string: the binary stays one file to copy to a device, with no resource bundle.
 enum Dashboard {
     /// The page as UTF-8, encoded once (not on every request).
@@ -88,8 +88,12 @@ enum Dashboard {
     <h2>Open proposals</h2>
     <table id="proposals-table"><thead><tr><th>#</th><th>changes</th><th class="num">yes</th><th class="num">no</th><th>voting until</th></tr></thead><tbody></tbody></table>
   </section>
+  <section>
+    <h2>Spot checks</h2>
+    <table id="spot-checks-table"><thead><tr><th>device</th><th class="num">checked</th><th class="num">failed</th><th class="num">reputation</th><th>reasons</th><th>last check</th></tr></thead><tbody></tbody></table>
+  </section>
 </main>
-<footer>Refreshes every 2 s from this node's API (<a href="/v1/status">/v1/status</a>, <a href="/v1/rounds">/v1/rounds</a>, <a href="/v1/peers">/v1/peers</a>, <a href="/v1/ledger/state">/v1/ledger/state</a>, <a href="/metrics">/metrics</a>).</footer>
+<footer>Refreshes every 2 s from this node's API (<a href="/v1/status">/v1/status</a>, <a href="/v1/rounds">/v1/rounds</a>, <a href="/v1/peers">/v1/peers</a>, <a href="/v1/ledger/state">/v1/ledger/state</a>, <a href="/v1/spot-checks">/v1/spot-checks</a>, <a href="/metrics">/metrics</a>).</footer>
 <script>
 "use strict";
 const $ = (id) => document.getElementById(id);
@@ -146,7 +150,7 @@ async function get(path) {
 }
 async function refresh() {
   try {
-    const [status, peers, rounds, ledger] = await Promise.all([get("/v1/status"), get("/v1/peers"), get("/v1/rounds?limit=1000"), get("/v1/ledger/state")]);
+    const [status, peers, rounds, ledger, spot] = await Promise.all([get("/v1/status"), get("/v1/peers"), get("/v1/rounds?limit=1000"), get("/v1/ledger/state"), get("/v1/spot-checks")]);
     text("peer-id", status.peer_id);
     text("roles", "roles: " + status.roles.join(", "));
     text("uptime", "up " + status.uptime_seconds + " s");
@@ -178,6 +182,8 @@ async function refresh() {
     text("minted", state.minted ?? "–"); text("burned", state.burned ?? "–");
     const open = Object.entries(state.proposals || {}).filter(([, p]) => p.status === "open");
     rows("proposals-table", open, ([k, p]) => [[k], [JSON.stringify(p.proposal && p.proposal.changes || {}), "mono"], [p.yes, "num"], [p.no, "num"], ["round " + p.last_round]], "no open proposals");
+    rows("spot-checks-table", spot.devices || [], (d) => [[short(d.device), "mono", d.device], [d.checked, "num"], [d.failed, "num"], [d.reputation, "num"],
+      [d.reasons.join(", ") || "–"], [d.last_check ? new Date(d.last_check * 1000).toLocaleTimeString() : "–"]], spot.verifier ? "no receipts checked yet" : "not a verifier");
     text("fetch-status", "updated " + new Date().toLocaleTimeString());
     $("fetch-status").className = "meta status-ok";
   } catch (e) {

@@ -107,8 +107,10 @@ extension NodeAPI {
             }
         } catch { return internalError(error) }
         do {
-            let results = try await s.models.infer(cid, store: s.context.store, features: body.features.flatMap { $0 }, count: body.features.count,
-                                                   identity: s.context.identity, k: k, mode: mode)
+            let computed = try await s.models.infer(cid, store: s.context.store, features: body.features.flatMap { $0 }, count: body.features.count,
+                                                    identity: s.context.identity, k: k, mode: mode)
+            // Kept with their inputs for verifiers (Verify/ReceiptJournal.swift).
+            let results = try s.context.receipts.issue(computed, inputs: body.features, identity: s.context.identity)
             var out = "{\"model\":\"\(cid)\",\"device\":\"\(s.context.identity.peerID)\",\"results\":["
             for (i, r) in results.enumerated() {
                 if i > 0 { out += "," }

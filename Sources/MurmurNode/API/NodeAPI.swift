@@ -32,6 +32,7 @@ public enum NodeAPI {
         r.get("/v1/models/:cid/weights") { _, c in await weights(s, cid: c.parameters.get("cid") ?? "") }
         r.get("/v1/ledger/state") { _, _ in await ledgerState(s) }
         r.get("/v1/evidence") { _, _ in await evidence(s) }
+        r.get("/v1/spot-checks") { _, _ in await spotChecks(s) }
         r.post("/v1/infer") { req, _ in await infer(s, req) }
         r.post("/v1/verify") { req, _ in await verify(s, req) }
         r.post("/v1/admin/peers") { req, _ in await addPeer(s, req) }

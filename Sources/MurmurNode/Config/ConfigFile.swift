@@ -91,6 +91,8 @@ public enum ConfigFile {
             case "federation_log": c.federationLog = try string()
             case "witnesses": c.witnesses = try strings()
             case "witness_quorum": c.witnessQuorum = try integer()
+            case "spot_check_interval": c.spotCheckInterval = try integer()
+            case "spot_check_percent": c.spotCheckPercent = try integer()
             default:
                 let near = NodeConfig.keys.first { $0.replacingOccurrences(of: "_", with: "") == key.lowercased().replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "") }
                 throw .config(source: source, key: key, message: "unknown setting" + (near.map { "; did you mean '\($0)'?" } ?? "; settings are \(NodeConfig.keys.joined(separator: ", "))"))

@@ -12,7 +12,7 @@ public enum NodeRole: String, Codable, Sendable, CaseIterable, Comparable {
     case aggregator
     /// Cosigns log checkpoints after checking consistency (c2sp.org/tlog-witness).
     case witness
-    /// Spot-checks inference receipts by re-execution (`POST /v1/verify`).
+    /// Spot-checks its peers' inference receipts by re-execution (`/murmur/receipts/1`, `GET /v1/spot-checks`).
     case verifier
     /// Keeps the node's log and serves its checkpoint and tiles (c2sp.org/tlog-tiles).
     case logOperator = "log-operator"
@@ -68,6 +68,10 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var witnesses: [String] = []
     /// Distinct witness cosignatures required; nil: all of `witnesses`.
     public var witnessQuorum: Int?
+    /// With the verifier role: seconds between spot-check batches (receipts pulled from every connected peer).
+    public var spotCheckInterval: Int = 10
+    /// With the verifier role: the percentage of pulled receipts re-executed (integers only, like every setting).
+    public var spotCheckPercent: Int = 10
 
     /// The defaults: a client on loopback with free ports, data in `./murmur-node`.
     public init() {}
@@ -141,6 +145,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             let key = error.description.contains("witness_quorum") ? "witness_quorum" : error.description.contains("federation_log") ? "federation_log" : "witnesses"
             throw fail(key, error.description)
         }
+        guard (1...86_400).contains(spotCheckInterval) else { throw fail("spot_check_interval", "\(spotCheckInterval) is outside 1…86400 seconds") }
+        guard (0...100).contains(spotCheckPercent) else { throw fail("spot_check_percent", "\(spotCheckPercent) is outside 0…100 (percent of receipts re-executed)") }
         if let o = logOrigin, o.isEmpty || o.contains(where: { $0.isNewline || $0 == "+" }) {
             throw fail("log_origin", "must be a non-empty line without '+' (a C2SP origin such as example.com/log)")
         }
@@ -151,6 +157,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         "roles", "data_dir", "listen", "bootstrap", "http_host", "http_port", "admin_token",
         "identity_file", "data_folder", "models", "max_body_bytes", "log_origin", "witness_logs",
         "federation", "client_index", "aggregator", "clients", "federation_log", "witnesses", "witness_quorum",
+        "spot_check_interval", "spot_check_percent",
     ]
 
     enum CodingKeys: String, CodingKey {
@@ -159,5 +166,6 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         case maxBodyBytes = "max_body_bytes", logOrigin = "log_origin", witnessLogs = "witness_logs"
         case federation, clientIndex = "client_index", aggregator, clients
         case federationLog = "federation_log", witnesses, witnessQuorum = "witness_quorum"
+        case spotCheckInterval = "spot_check_interval", spotCheckPercent = "spot_check_percent"
     }
 }

@@ -36,6 +36,17 @@ public final class NodeStore: Sendable {
                     head TEXT NOT NULL, digest TEXT NOT NULL, state BLOB NOT NULL);
                 """)
         }
+        // Receipts this node issued (the last `ReceiptJournal.capacity`, served on /murmur/receipts/1)
+        // and the verifier role's spot-check tallies per device (docs/node.md, "Spot checks").
+        m.registerMigration("node-v2-receipts") { db in
+            try db.execute(sql: """
+                CREATE TABLE node_receipt (seq INTEGER PRIMARY KEY AUTOINCREMENT, line TEXT NOT NULL, input BLOB NOT NULL,
+                    added INTEGER NOT NULL);
+                CREATE TABLE node_spot_check (device TEXT PRIMARY KEY, checked INTEGER NOT NULL, failed INTEGER NOT NULL,
+                    unavailable INTEGER NOT NULL, reasons TEXT NOT NULL, reputation INTEGER NOT NULL,
+                    last_check INTEGER NOT NULL, cursor INTEGER NOT NULL);
+                """)
+        }
         return m
     }
 

@@ -61,7 +61,7 @@ import Glibc
             #expect(await eventually(seconds: 10) { !node.context.host.connectedPeers.contains(hostile.peerID) }, "the hostile peer is still connected")
             // Refused: a new connection is closed by the node right after the handshake.
             if let redial = try? await hostile.dial(address) {
-                let closed = try? await withDeadline(seconds: 10, "closing a refused connection") { await redial.waitClosed(); return true }
+                let closed = try? await withDeadline(seconds: 30, "closing a refused connection") { await redial.waitClosed(); return true }
                 #expect(closed == true, "the node kept a refused peer's new connection")
             }
 

@@ -88,14 +88,14 @@ func withDeadline<T: Sendable>(seconds: Double, _ what: String, _ body: @escapin
 func withRunningNode<T: Sendable>(_ node: Node, _ body: @escaping @Sendable (NodeEndpoints) async throws -> T) async throws -> T {
     let runner = Task { try await node.run() }
     do {
-        let endpoints = try await withDeadline(seconds: 20, "node start") { try await node.waitUntilStarted() }
+        let endpoints = try await withDeadline(seconds: 60, "node start") { try await node.waitUntilStarted() }
         let result = try await withDeadline(seconds: 60, "test body") { try await body(endpoints) }
         await node.shutdown()
-        try await withDeadline(seconds: 20, "node stop") { try await runner.value }
+        try await withDeadline(seconds: 60, "node stop") { try await runner.value }
         return result
     } catch {
         await node.shutdown()
-        _ = try? await withDeadline(seconds: 20, "node stop") { try await runner.value }
+        _ = try? await withDeadline(seconds: 60, "node stop") { try await runner.value }
         throw error
     }
 }

@@ -242,7 +242,7 @@ import Testing
         defer { server.listener.close(promise: nil) }
         let address = try #require(server.host.addresses.first)
         for request: [UInt8] in [[3, 0, 0, 0], [2, 1, 200], UnsignedVarint.encode(1 << 20) + [1]] {
-            let stream = try await withDeadline(seconds: 10, "open") { try await client.connect(address).openStream([BlockProtocol.id]) }
+            let stream = try await withDeadline(seconds: 30, "open") { try await client.connect(address).openStream([BlockProtocol.id]) }
             try await stream.write(request)
             try await stream.closeWrite()
             await #expect(throws: P2PError.streamReset) { _ = try await stream.readToEnd(limit: 1 << 20) }

@@ -22,7 +22,7 @@ import Testing
         let addr = try #require(server.addresses.first)
         #expect(addr.peerID == server.peerID)
         let client = P2PHost(identity: Identity())
-        let conn = try await withDeadline(seconds: 10, "dial") { try await client.dial(addr) }
+        let conn = try await withDeadline(seconds: 30, "dial") { try await client.dial(addr) }
         #expect(conn.remotePeer == server.peerID)
         #expect(try await PingProtocol.ping(conn, count: 3).count == 3)
         try await conn.muxerPing()

@@ -22,7 +22,7 @@ import Testing
         // No connection and no address: a typed error, not a hang.
         await #expect(throws: P2PError.noAddress(server.peerID.description)) { try await client.connect(to: server.peerID) }
 
-        let first = try await withDeadline(seconds: 10, "connect") { try await client.connect(addr) }
+        let first = try await withDeadline(seconds: 30, "connect") { try await client.connect(addr) }
         #expect(client.connectedPeers == [server.peerID])
         #expect(client.addresses(for: server.peerID) == [addr.withoutPeer])
         // A second connect by address or by id reuses the live connection.
@@ -42,7 +42,7 @@ import Testing
         #expect(client.connectionCount == 0)
         #expect(events.withLockedValue { $0 } == ["+\(server.peerID)", "-\(server.peerID):0"])
         // Once closed, connect(to:) dials the remembered address again.
-        let second = try await withDeadline(seconds: 10, "redial") { try await client.connect(to: server.peerID) }
+        let second = try await withDeadline(seconds: 30, "redial") { try await client.connect(to: server.peerID) }
         #expect(second !== first && second.remotePeer == server.peerID)
         await second.close()
     }

@@ -90,6 +90,15 @@ import Testing
         let table = dom[peers.upperBound...].prefix { _ in true }
         let body = table[..<(table.range(of: "</table>")?.lowerBound ?? table.endIndex)]
         #expect(body.components(separatedBy: "<tr>").count - 1 >= 5, "expected the header and 4 peers: \(body)")
+        // The federation's ledger: its 4 clients were rewarded, and the log holds its records.
+        let contributors = try #require(dom.range(of: "id=\"contributors-table\""))
+        let rest = dom[contributors.upperBound...]
+        let rewards = rest[..<(rest.range(of: "</table>")?.lowerBound ?? rest.endIndex)]
+        #expect(rewards.components(separatedBy: "<tr>").count - 1 == 5, "expected the header and 4 rewarded clients: \(rewards)")
+        #expect(!rewards.contains("no rewards yet"))
+        let size = try #require(dom.range(of: "id=\"log-size\">"))
+        let entries = Int(dom[size.upperBound...].prefix { $0.isNumber }) ?? 0
+        #expect(entries > 10, "the log should hold the genesis and every round's records")
         // Ctrl-C: every node stops and the command exits 0.
         kill(p.processIdentifier, SIGINT)
         #expect(await eventually(seconds: 30) { !p.isRunning }, "the cluster did not stop after SIGINT")

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import MurmurCore
 import MurmurML
+import MurmurP2P
 
 /// Content-addressed blocks the node holds: model manifests (`kind` "manifest", a CID over canonical JSON)
 /// and weights (`kind` "weights", raw). Why: models are served and distributed by CID; the bytes are checked
@@ -47,6 +48,17 @@ extension NodeStore {
         try putBlock(artifact.blob, cid: artifact.manifest.weights, kind: "weights")
         try putBlock(manifestBytes, cid: cid, kind: "manifest")
         return cid
+    }
+
+    /// For weights over one block: stores them again as `/murmur/blocks/1` chunks and returns the
+    /// chunk list's CID (nil for weights that fit one block, which are served as they are).
+    /// Why: a block is at most `Block.maxSize`; larger models cross the network chunk by chunk.
+    public func putWeightChunks(_ artifact: ModelArtifact) throws(NodeError) -> CID? {
+        guard artifact.blob.count > Block.maxSize else { return nil }
+        let (manifest, chunks) = BlockManifest.chunk(artifact.blob)
+        for chunk in chunks { try putBlock(chunk.bytes, cid: chunk.cid, kind: "chunk") }
+        try putBlock(manifest.bytes, cid: manifest.cid, kind: "chunks")
+        return manifest.cid
     }
 
     /// The manifest with CID `cid`, or nil if the node does not hold it.

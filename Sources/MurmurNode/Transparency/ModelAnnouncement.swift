@@ -30,10 +30,21 @@ public struct ModelAnnouncement: Codable, Sendable, Equatable {
     public var proof: [String]
     /// The signed, cosigned checkpoint note (C2SP signed-note form).
     public var checkpoint: String
+    /// For weights over one block (`Block.maxSize`): the CID of their chunk list (MurmurP2P
+    /// `BlockManifest`), which the client fetches over `/murmur/blocks/1` and then checks against
+    /// the model manifest's `weights` hash; nil when the weights are one raw block.
+    public var weightsChunks: String?
+
+    enum CodingKeys: String, CodingKey {
+        case round, version, model, index, entry, proof, checkpoint
+        case weightsChunks = "weights_chunks"
+    }
 
     /// An announcement from its parts.
-    public init(round: Int, version: Int, model: String, index: UInt64, entry: [UInt8], proof: [LogHash], checkpoint: String) {
+    public init(round: Int, version: Int, model: String, index: UInt64, entry: [UInt8], proof: [LogHash], checkpoint: String,
+                weightsChunks: String? = nil) {
         self.round = round; self.version = version; self.model = model; self.index = index
+        self.weightsChunks = weightsChunks
         self.entry = Data(entry).base64EncodedString()
         self.proof = proof.map(\.base64)
         self.checkpoint = checkpoint

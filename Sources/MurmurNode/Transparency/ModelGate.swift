@@ -86,7 +86,7 @@ public final class ModelGate: Sendable {
         } catch { throw .notInLog("entry \(a.index) in the tree of size \(cp.size): \(error)") }
         try Self.checkEntry(entry, model: a.model, version: a.version, author: aggregator)
         guard a.round == a.version + 1 else { throw .malformed("fit round \(a.round) does not train model version \(a.version)") }
-        let parameters = try await fetch(a.model, ctx: ctx)
+        let parameters = try await fetch(a.model, weightsChunks: a.weightsChunks, ctx: ctx)
         accepted.withLockedValue { m in
             m[a.round] = (a.model, parameters)
             for r in m.keys where r < a.round - 2 { m[r] = nil }
@@ -115,8 +115,9 @@ public final class ModelGate: Sendable {
         }
     }
 
-    /// Fetches the model named `cid` from the aggregator; returns its parameters and keeps it in the block index.
-    func fetch(_ cid: String, ctx: NodeContext) async throws(ModelRefusal) -> [Float] {
+    /// Fetches the model named `cid` from the aggregator (weights over one block by their chunk list
+    /// `weightsChunks`); returns its parameters and keeps it in the block index.
+    func fetch(_ cid: String, weightsChunks: String? = nil, ctx: NodeContext) async throws(ModelRefusal) -> [Float] {
         let model: CID
         do { model = try CID(cid) } catch { throw .malformed("'\(cid.prefix(80))' is not a CID") }
         guard model.codec == CID.jsonCodec else { throw .malformed("a model CID names a json manifest") }
@@ -133,7 +134,15 @@ public final class ModelGate: Sendable {
             guard CID.json(manifestBytes) == model else { throw ModelRefusal.fetchFailed("the manifest's bytes do not hash to \(cid)") }
             let manifest = try JSONDecoder().decode(ModelManifest.self, from: Data(manifestBytes))
             guard manifest.weights.codec == CID.rawCodec else { throw ModelRefusal.fetchFailed("the manifest's weights are not a raw block") }
-            let weights = try await exchange.fetch(manifest.weights)
+            let weights: [UInt8]
+            if let weightsChunks {
+                let root: CID
+                do { root = try CID(weightsChunks) } catch { throw ModelRefusal.malformed("weights_chunks '\(weightsChunks.prefix(80))' is not a CID") }
+                guard root.codec == CID.jsonCodec else { throw ModelRefusal.malformed("weights_chunks names a chunk list (a json CID)") }
+                weights = try await exchange.fetch(root)
+            } else {
+                weights = try await exchange.fetch(manifest.weights)
+            }
             guard CID.raw(weights) == manifest.weights else { throw ModelRefusal.fetchFailed("the weights do not hash to \(manifest.weights)") }
             let parameters = try Network(config: manifest.config, safetensors: weights).parameters
             try ctx.store.putBlock(weights, cid: manifest.weights, kind: "weights")

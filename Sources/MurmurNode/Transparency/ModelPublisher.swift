@@ -53,6 +53,7 @@ public actor ModelPublisher {
                      settings: TransparencySettings, node: NodeContext, gossip: CheckpointGossip?) async throws -> ModelAnnouncement {
         let artifact = ModelArtifact(network: try Network(config: model, parameters: parameters), metadata: metadata)
         let cid = try node.store.putModel(artifact).description
+        let chunks = try node.store.putWeightChunks(artifact)?.description
         var index = try await node.ledger.modelEntryIndex(cid)
         if index == nil {
             let body = ModelVersion(round: version, parent: parent, model: cid, strategy: strategy, epsilonMicros: 0, participants: [])
@@ -78,7 +79,8 @@ public actor ModelPublisher {
         let (entry, proof, note) = try await node.ledger.inclusion(index: index)
         gossip?.publishCheckpoint(note)
         node.logger.info("model version \(version) \(cid) at log index \(index), checkpoint cosigned by \(cosigned) witness(es)")
-        return ModelAnnouncement(round: version + 1, version: version, model: cid, index: index, entry: entry, proof: proof, checkpoint: note)
+        return ModelAnnouncement(round: version + 1, version: version, model: cid, index: index, entry: entry, proof: proof, checkpoint: note,
+                                 weightsChunks: chunks)
     }
 
     /// `transport` with every fit request preceded by the model's announcement to that client

@@ -94,11 +94,17 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // OpenSSL's libcrypto (libssl-dev): the Noise transport's ChaCha20-Poly1305 sealed and opened
+        // straight in NIO buffers, which swift-crypto's Data-returning API cannot (docs/p2p.md "Data path").
+        .systemLibrary(
+            name: "COpenSSLCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
+        ),
         // libp2p over TCP: multiaddr, multistream-select, Noise, yamux, identify, ping (docs/p2p.md).
         .target(
             name: "MurmurP2P",
             dependencies: [
-                "MurmurCore",
+                "MurmurCore", "COpenSSLCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

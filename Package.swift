@@ -94,11 +94,15 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // OpenSSL 3's libcrypto loaded at run time (dlopen libcrypto.so.3; nothing needed to build): the
+        // Noise transport's ChaCha20-Poly1305 sealed and opened straight in NIO buffers, which
+        // swift-crypto's Data-returning API cannot; without the library swift-crypto does it (docs/p2p.md).
+        .target(name: "CMurmurOpenSSL", linkerSettings: [.linkedLibrary("dl")]),
         // libp2p over TCP: multiaddr, multistream-select, Noise, yamux, identify, ping (docs/p2p.md).
         .target(
             name: "MurmurP2P",
             dependencies: [
-                "MurmurCore",
+                "MurmurCore", "CMurmurOpenSSL",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -173,7 +173,8 @@ public struct ConnectionMachine: Sendable {
     }
 
     /// Consumes socket bytes where NIO read them (all of `buffer`): once yamux is up, each Noise
-    /// message is opened from the buffer and its yamux frames decoded from the plaintext in place.
+    /// message is opened from the buffer and its yamux frames decoded from the plaintext in place;
+    /// the data frames of one stream in one read become one chunk (one wake-up of its reader).
     mutating func receive(buffer: inout ByteBuffer) throws -> Output {
         guard case .muxed = stage else {
             let bytes = Array(buffer.readableBytesView)
@@ -181,32 +182,13 @@ public struct ConnectionMachine: Sendable {
             return try receive(bytes)
         }
         var out = Output()
-        var plainOut: [UInt8] = []
+        var y = YamuxSession.Output()
         let readSize = buffer.readableBytes
-        for plain in try noise.receiveTransport(&buffer) {
-            let y = try plain.withUnsafeBytes { try yamux.receive($0) }
-            plainOut += y.send
-            for e in y.events {
-                let before = out.events.count
-                plainOut += try handle(e, into: &out.events)
-                Self.mergeData(&out.events, from: before, reserving: readSize)
-            }
-        }
+        try noise.receiveTransport(&buffer) { try yamux.receive($0, appendingTo: &y, chunkCapacity: readSize) }
+        var plainOut = y.send
+        for e in y.events { plainOut += try handle(e, into: &out.events) }
         out.send = try seal(plainOut)
         return out
-    }
-
-    /// Appends a new `.streamData` event to the one before it when both are for the same stream,
-    /// so one socket read hands each stream one chunk (one wake-up of its reader, not one per frame).
-    private static func mergeData(_ events: inout [Event], from start: Int, reserving capacity: Int) {
-        guard start > 0, events.count == start + 1, case .streamData(let id, let more) = events[start],
-            case .streamData(let previousID, var bytes) = events[start - 1], previousID == id
-        else { return }
-        events.removeLast()
-        events[start - 1] = .streamReset(0)  // drop the array's second reference before appending
-        if bytes.capacity < bytes.count + more.count { bytes.reserveCapacity(max(capacity, bytes.count + more.count)) }
-        bytes.append(contentsOf: more)
-        events[start - 1] = .streamData(id, bytes)
     }
 
     /// Routes a yamux event through per-stream negotiation; returns plaintext to send.

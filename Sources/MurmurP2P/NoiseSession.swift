@@ -10,8 +10,9 @@ import NIOCore
 /// a `NoiseHandshakePayload` whose signature by the identity key over
 /// "noise-libp2p-static-key:" ‖ static key binds the Noise key to the libp2p peer id.
 /// The transport phase seals into and opens from NIO `ByteBuffer`s (`encrypt(_:into:)`,
-/// `receiveTransport(_:)`) so that the connection's data path copies each byte as few times as
-/// swift-crypto's API allows; the `[UInt8]` methods wrap the same code.
+/// `receiveTransport(_:_:)`) with OpenSSL's ChaCha20-Poly1305 (`NoiseTransportCipher`), so the
+/// cipher is the data path's only pass over each byte here; the `[UInt8]` methods wrap the same
+/// code. The handshake uses swift-crypto.
 public struct NoiseSession: Sendable {
     /// The multistream protocol id.
     public static let protocolID = "/noise"
@@ -39,6 +40,8 @@ public struct NoiseSession: Sendable {
     private var buffer: [UInt8] = []
     /// Transport bytes of a message split across reads (length prefix included), else empty.
     private var partial: [UInt8] = []
+    /// Where transport messages are opened (65535 bytes once the transport phase began).
+    private var plaintext: [UInt8] = []
     private let identity: Identity
     private let staticKey: Curve25519.KeyAgreement.PrivateKey
     private let expectedPeer: PeerID?
@@ -96,7 +99,7 @@ public struct NoiseSession: Sendable {
         var out = Output()
         if receiveCipher != nil {
             var incoming = ByteBuffer(bytes: bytes)
-            for plain in try receiveTransport(&incoming) { out.plaintext.append(contentsOf: plain) }
+            try receiveTransport(&incoming) { out.plaintext.append(contentsOf: $0) }
             return out
         }
         buffer += bytes
@@ -125,7 +128,7 @@ public struct NoiseSession: Sendable {
                 continue
             }
             let (s, r) = try hs.split()
-            guard let send = NoiseTransportCipher(s), let receive = NoiseTransportCipher(r) else {
+            guard let send = try NoiseTransportCipher(s, sealing: true), let receive = try NoiseTransportCipher(r, sealing: false) else {
                 throw P2PError.handshakeFailed("the handshake ended without transport keys")
             }
             sendCipher = send
@@ -135,43 +138,47 @@ public struct NoiseSession: Sendable {
             // Bytes after the last handshake message are already transport messages.
             var rest = ByteBuffer(bytes: buffer[offset...])
             offset = buffer.count
-            for plain in try receiveTransport(&rest) { out.plaintext.append(contentsOf: plain) }
+            try receiveTransport(&rest) { out.plaintext.append(contentsOf: $0) }
         }
         return out
     }
 
     /// Opens every whole transport message in `incoming` (consuming it; a message split across
-    /// reads is kept until its end arrives) and returns their plaintexts in order.
+    /// reads is kept until its end arrives) and hands each plaintext, in order, to `body`.
     ///
-    /// One copy per message inside swift-crypto (the sealed box), none here unless the message
-    /// straddles two reads. A bad tag throws `decryptionFailed`: the connection must close.
-    mutating func receiveTransport(_ incoming: inout ByteBuffer) throws -> [Data] {
+    /// The cipher reads the ciphertext where NIO put it and writes the plaintext into a reused
+    /// 64 KiB buffer (NIO's read buffers are shared with its buffer pool, so opening in the read
+    /// buffer itself would first copy it); `body` must not keep the pointer. A message is copied
+    /// only when it straddles two reads. A bad tag throws `decryptionFailed`: the connection must close.
+    mutating func receiveTransport(_ incoming: inout ByteBuffer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard var cipher = receiveCipher else { throw P2PError.closed("Noise transport used before the handshake completed") }
+        receiveCipher = nil  // the local copy is then the only one: its OpenSSL context is reused, not cloned
         defer { receiveCipher = cipher }
-        var plaintexts: [Data] = []
-        while incoming.readableBytes > 0 {
-            if partial.isEmpty, let length = incoming.getInteger(at: incoming.readerIndex, as: UInt16.self),
-                incoming.readableBytes >= 2 + Int(length)
-            {
-                // The whole message is in this read: open it where it lies.
-                try incoming.withUnsafeReadableBytes { bytes in
-                    plaintexts.append(try cipher.open(UnsafeRawBufferPointer(rebasing: bytes[2..<(2 + Int(length))])))
+        if plaintext.count < Self.maxMessageLength { plaintext = [UInt8](repeating: 0, count: Self.maxMessageLength) }
+        try plaintext.withUnsafeMutableBytes { scratch in
+            while incoming.readableBytes > 0 {
+                if partial.isEmpty, let length = incoming.getInteger(at: incoming.readerIndex, as: UInt16.self),
+                    incoming.readableBytes >= 2 + Int(length)
+                {
+                    // The whole message is in this read: open it where it lies.
+                    let n = try incoming.withUnsafeReadableBytes { bytes in
+                        try cipher.open(UnsafeRawBufferPointer(rebasing: bytes[2..<(2 + Int(length))]), into: scratch)
+                    }
+                    incoming.moveReaderIndex(forwardBy: 2 + Int(length))
+                    try body(UnsafeRawBufferPointer(rebasing: scratch[..<n]))
+                    continue
                 }
-                incoming.moveReaderIndex(forwardBy: 2 + Int(length))
-                continue
+                // A message split across reads: gather its length, then its body.
+                let need = partial.count < 2 ? 2 - partial.count : 2 + (Int(partial[0]) << 8 | Int(partial[1])) - partial.count
+                let take = min(need, incoming.readableBytes)
+                incoming.withUnsafeReadableBytes { partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[..<take])) }
+                incoming.moveReaderIndex(forwardBy: take)
+                guard partial.count >= 2, partial.count == 2 + (Int(partial[0]) << 8 | Int(partial[1])) else { continue }
+                let n = try partial.withUnsafeBytes { try cipher.open(UnsafeRawBufferPointer(rebasing: $0[2...]), into: scratch) }
+                partial.removeAll(keepingCapacity: true)
+                try body(UnsafeRawBufferPointer(rebasing: scratch[..<n]))
             }
-            // A message split across reads: gather its length, then its body.
-            let need = partial.count < 2 ? 2 - partial.count : 2 + (Int(partial[0]) << 8 | Int(partial[1])) - partial.count
-            let take = min(need, incoming.readableBytes)
-            incoming.withUnsafeReadableBytes { partial.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[..<take])) }
-            incoming.moveReaderIndex(forwardBy: take)
-            guard partial.count >= 2, partial.count == 2 + (Int(partial[0]) << 8 | Int(partial[1])) else { continue }
-            try partial.withUnsafeBytes { bytes in
-                plaintexts.append(try cipher.open(UnsafeRawBufferPointer(rebasing: bytes[2...])))
-            }
-            partial.removeAll(keepingCapacity: true)
         }
-        return plaintexts
     }
 
     /// Encrypts application bytes into as many transport messages as needed.
@@ -182,67 +189,26 @@ public struct NoiseSession: Sendable {
     }
 
     /// Seals `plaintext` as length-prefixed transport messages of at most 65535 bytes,
-    /// appended to `out` (an empty plaintext is one empty message).
+    /// appended to `out` (an empty plaintext is one empty message): the cipher writes each
+    /// message's ciphertext and tag straight into `out`'s memory.
     mutating func encrypt(_ plaintext: UnsafeRawBufferPointer, into out: inout ByteBuffer) throws {
         guard var cipher = sendCipher else { throw P2PError.closed("Noise transport used before the handshake completed") }
+        sendCipher = nil  // the local copy is then the only one: its OpenSSL context is reused, not cloned
         defer { sendCipher = cipher }
         out.reserveCapacity(minimumWritableBytes: plaintext.count + (plaintext.count / Self.maxPlaintextLength + 1) * 18)
         var start = 0
         repeat {
             let end = min(plaintext.count, start + Self.maxPlaintextLength)
-            try cipher.seal(UnsafeRawBufferPointer(rebasing: plaintext[start..<end]), into: &out)
+            let sealed = end - start + NoiseTransportCipher.tagLength
+            out.writeInteger(UInt16(sealed))
+            try out.writeWithUnsafeMutableBytes(minimumWritableBytes: sealed) { room in
+                try cipher.seal(UnsafeRawBufferPointer(rebasing: plaintext[start..<end]), into: room)
+            }
             start = end
         } while start < plaintext.count
     }
 
     static func frame(_ message: [UInt8]) -> [UInt8] {
         [UInt8(message.count >> 8), UInt8(message.count & 0xFF)] + message
-    }
-}
-
-/// One direction of the Noise transport: ChaCha20-Poly1305 under the split key with the
-/// counter nonce (Noise spec rev. 34 §5.1, §12.3: 32 zero bits, then n as 64-bit little-endian).
-struct NoiseTransportCipher: Sendable {
-    private let key: SymmetricKey
-    /// The next nonce.
-    private(set) var nonce: UInt64
-
-    /// The transport cipher continuing `state` (nil when it has no key).
-    init?(_ state: NoiseCipherState) {
-        guard let key = state.key else { return nil }
-        self.key = key
-        nonce = state.nonce
-    }
-
-    private mutating func nextNonce() throws -> ChaChaPoly.Nonce {
-        guard nonce < UInt64.max else { throw P2PError.limitExceeded("Noise nonce space exhausted; reconnect") }
-        var raw: (UInt32, UInt32, UInt32) = (0, UInt32(truncatingIfNeeded: nonce).littleEndian, UInt32(truncatingIfNeeded: nonce >> 32).littleEndian)
-        return try withUnsafeBytes(of: &raw) { try ChaChaPoly.Nonce(data: $0) }
-    }
-
-    /// Appends one transport message: length (2 bytes) ‖ ciphertext ‖ tag.
-    mutating func seal(_ plaintext: UnsafeRawBufferPointer, into out: inout ByteBuffer) throws {
-        let box = try ChaChaPoly.seal(plaintext, using: key, nonce: try nextNonce())
-        nonce += 1
-        out.writeInteger(UInt16(plaintext.count + 16))
-        // `combined` is nonce (12 bytes) ‖ ciphertext ‖ tag: the wire takes all but the nonce.
-        _ = box.combined.withUnsafeBytes { out.writeBytes(UnsafeRawBufferPointer(rebasing: $0[12...])) }
-    }
-
-    /// Opens one transport message body (ciphertext ‖ tag); the nonce advances only on success.
-    mutating func open(_ message: UnsafeRawBufferPointer) throws -> Data {
-        guard message.count >= 16 else { throw P2PError.decryptionFailed }
-        let split = message.count - 16
-        let n = try nextNonce()
-        do {
-            let box = try ChaChaPoly.SealedBox(
-                nonce: n, ciphertext: UnsafeRawBufferPointer(rebasing: message[..<split]),
-                tag: UnsafeRawBufferPointer(rebasing: message[split...]))
-            let plain = try ChaChaPoly.open(box, using: key)
-            nonce += 1
-            return plain
-        } catch {
-            throw P2PError.decryptionFailed
-        }
     }
 }

@@ -1,11 +1,19 @@
+import CMurmurOpenSSL
 import Crypto
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import MurmurCore
 import NIOCore
 import NIOPosix
 
 /// Loopback measurements for `murmur bench p2p`: one yamux stream over Noise, handshakes per
-/// second, and the ChaCha20-Poly1305 single-core limit that bounds the stream.
+/// second, and the ChaCha20-Poly1305 single-core limit that bounds the stream (swift-crypto's
+/// and OpenSSL's, which the transport uses; the faster one is the limit).
 ///
 /// Both hosts live in this process on the same event loop group, so the stream figure pays for
 /// encryption and decryption on the machine's cores; the cipher figure is one core sealing
@@ -22,15 +30,36 @@ public enum P2PBenchmark {
         try await stream.closeWrite()
     }
 
-    /// ChaCha20-Poly1305 seal throughput on one core (bytes/s) over `seconds`.
+    /// CPU time of the calling thread in seconds: a one-core limit measured by it does not drop
+    /// when other processes share the core (the wall clock would count their time slices too).
+    static func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+
+    /// CPU time (user + system) of the whole process in seconds.
+    public static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+
+    /// The name of the implementation the Noise transport uses here: "OpenSSL x.y.z" or "swift-crypto".
+    public static var transportCipher: String {
+        ChaChaPolyContext.Backend.preferred == .openSSL ? String(cString: murmur_ossl_version()) : "swift-crypto"
+    }
+
+    /// ChaCha20-Poly1305 seal throughput of swift-crypto's `ChaChaPoly` on one core (bytes per
+    /// second of this thread's CPU time) over `duration` CPU seconds: 65519-byte messages, each
+    /// sealed into a new `SealedBox` (its API).
     public static func chachaPolyBytesPerSecond(duration: Double = 1) throws -> Double {
         let key = SymmetricKey(size: .bits256)
         let message = Data(repeating: 0x5A, count: NoiseSession.maxPlaintextLength)
-        let clock = ContinuousClock()
-        let start = clock.now
+        let start = threadCPUSeconds()
         var bytes = 0
         var counter: UInt64 = 0
-        while (clock.now - start) < .seconds(duration) {
+        while threadCPUSeconds() - start < duration {
             for _ in 0..<16 {
                 var n = [UInt8](repeating: 0, count: 12)
                 withUnsafeBytes(of: counter.littleEndian) { n.replaceSubrange(4..<12, with: $0) }
@@ -40,7 +69,30 @@ public enum P2PBenchmark {
                 bytes += message.count
             }
         }
-        return Double(bytes) / seconds(clock.now - start)
+        return Double(bytes) / (threadCPUSeconds() - start)
+    }
+
+    /// ChaCha20-Poly1305 seal throughput of OpenSSL's libcrypto on one core (bytes per second of
+    /// this thread's CPU time) over `duration` CPU seconds, as the Noise transport calls it:
+    /// 65519-byte messages sealed with the counter nonce into one reused 65535-byte buffer;
+    /// nil when libcrypto.so.3 is not installed (the transport then uses swift-crypto).
+    public static func openSSLChaChaPolyBytesPerSecond(duration: Double = 1) throws -> Double? {
+        guard ChaChaPolyContext.Backend.preferred == .openSSL else { return nil }
+        var cipher = try NoiseTransportCipher(key: (0..<32).map { UInt8($0) }, sealing: true, backend: .openSSL)
+        let message = [UInt8](repeating: 0x5A, count: NoiseSession.maxPlaintextLength)
+        var out = [UInt8](repeating: 0, count: NoiseSession.maxMessageLength)
+        let start = threadCPUSeconds()
+        var bytes = 0
+        try message.withUnsafeBytes { plain in
+            try out.withUnsafeMutableBytes { out in
+                while threadCPUSeconds() - start < duration {
+                    for _ in 0..<16 {
+                        bytes += try cipher.seal(plain, into: out) - NoiseTransportCipher.tagLength
+                    }
+                }
+            }
+        }
+        return Double(bytes) / (threadCPUSeconds() - start)
     }
 
     static func seconds(_ d: Duration) -> Double {

@@ -274,17 +274,26 @@ public struct YamuxSession: Sendable {
     /// `receive` on borrowed bytes (the data path: Noise plaintext read where it lies). Whole
     /// frames are decoded in place; only a frame split across calls is copied to wait for its end.
     mutating func receive(_ bytes: UnsafeRawBufferPointer) throws -> Output {
+        var out = Output()
+        try receive(bytes, appendingTo: &out)
+        return out
+    }
+
+    /// `receive` appending to `out`; with `chunkCapacity` > 0 a data frame that follows a data
+    /// frame of the same stream is appended to that event's bytes (reserving `chunkCapacity` bytes
+    /// when it first grows): the frames of one socket read reach a stream's reader as one chunk,
+    /// copied once.
+    mutating func receive(_ bytes: UnsafeRawBufferPointer, appendingTo out: inout Output, chunkCapacity: Int = 0) throws {
         guard buffer.isEmpty else {
             var joined = buffer
             joined.append(contentsOf: bytes)
             buffer = []
-            return try joined.withUnsafeBytes { try decodeFrames($0) }
+            return try joined.withUnsafeBytes { try decodeFrames($0, into: &out, chunkCapacity: chunkCapacity) }
         }
-        return try decodeFrames(bytes)
+        try decodeFrames(bytes, into: &out, chunkCapacity: chunkCapacity)
     }
 
-    private mutating func decodeFrames(_ bytes: UnsafeRawBufferPointer) throws -> Output {
-        var out = Output()
+    private mutating func decodeFrames(_ bytes: UnsafeRawBufferPointer, into out: inout Output, chunkCapacity: Int) throws {
         var head = 0
         defer { if head < bytes.count { buffer = Array(bytes[head...]) } }
         while bytes.count - head >= YamuxHeader.size {
@@ -311,13 +320,29 @@ public struct YamuxSession: Sendable {
                 remoteWentAway = true
                 out.events.append(.goAway(YamuxHeader.GoAwayCode(rawValue: header.length) ?? .internalError))
             case .data, .windowUpdate:
-                try handleStreamFrame(header, payload: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + payloadLength)]), into: &out)
+                try handleStreamFrame(
+                    header, payload: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + payloadLength)]), into: &out,
+                    chunkCapacity: chunkCapacity)
             }
         }
-        return out
     }
 
-    private mutating func handleStreamFrame(_ h: YamuxHeader, payload: UnsafeRawBufferPointer, into out: inout Output) throws {
+    /// Appends `payload` as a `.data` event, to the previous event's bytes when that is data of the
+    /// same stream and `chunkCapacity` > 0 (the NIO data path; the byte-level API keeps one event per frame).
+    private static func appendData(_ id: UInt32, _ payload: UnsafeRawBufferPointer, to events: inout [Event], chunkCapacity: Int) {
+        guard chunkCapacity > 0, let last = events.indices.last, case .data(let previous, var bytes) = events[last], previous == id else {
+            events.append(.data(id, Array(payload)))
+            return
+        }
+        events[last] = .pong(0)  // drop the array's second reference before appending
+        if bytes.capacity < bytes.count + payload.count { bytes.reserveCapacity(max(chunkCapacity, bytes.count + payload.count)) }
+        bytes.append(contentsOf: payload)
+        events[last] = .data(id, bytes)
+    }
+
+    private mutating func handleStreamFrame(
+        _ h: YamuxHeader, payload: UnsafeRawBufferPointer, into out: inout Output, chunkCapacity: Int
+    ) throws {
         let id = h.streamID
         guard id != 0 else { throw P2PError.muxerProtocolError("stream frame on stream 0") }
         if h.flags.contains(.syn) {
@@ -353,7 +378,7 @@ public struct YamuxSession: Sendable {
             }
             s.receiveWindow -= UInt32(payload.count)
             streams[id] = s
-            out.events.append(.data(id, Array(payload)))
+            Self.appendData(id, payload, to: &out.events, chunkCapacity: chunkCapacity)
         }
         if h.flags.contains(.fin), var s = streams[id], !s.remoteClosed {
             s.remoteClosed = true

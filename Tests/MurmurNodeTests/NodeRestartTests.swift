@@ -44,7 +44,7 @@ struct NodeRestartTests {
         #expect(try second.context.store.metadata("starts") == "2")
         try await withRunningNode(second) { e in
             // Reconnects to the peer from its book, without a bootstrap list.
-            let back = try await eventually { second.context.host.connectedPeers.contains(peer.context.identity.peerID) }
+            let back = await eventually { second.context.host.connectedPeers.contains(peer.context.identity.peerID) }
             #expect(back)
             let status = try await http("GET", e.http.appending(path: "v1/status"))
             #expect(status.object["peer_id"] as? String == first.context.identity.peerID.description)

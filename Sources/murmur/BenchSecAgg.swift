@@ -23,7 +23,7 @@ struct BenchSecAgg: AsyncParsableCommand {
             round), so the point gets `ratio_vs_flower_at_least`, printed "≥ N×". Without \
             --flower-budget-ratio, larger points (n, d and dropout all ≥) are then not run. With \
             --flower-budget-ratio R, each point's budget is max(--flower-budget, R × Murmur's server CPU \
-            time + an allowance for Flower's clients, which spend 60–70 % of its CPU before its \
+            time + an allowance for Flower's clients, which spend most (58–70 %) of its CPU before its \
             server's costliest stage), `flower_budget_seconds` in the row, and every point is run.
             """)
 

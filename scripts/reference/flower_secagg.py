@@ -210,7 +210,10 @@ def main() -> int:
         raise OverBudget("over budget" if signum == signal.SIGPROF else "stopped (SIGTERM)")
 
     # SIGTERM (e.g. a wall-clock deadline on a loaded machine) stops the round like the budget.
+    # Unblocked first: a parent that spawns from a thread with signals blocked (Foundation's
+    # Process, i.e. `murmur bench`) passes its mask on, and SIGTERM would never arrive.
     signal.signal(signal.SIGTERM, alarm)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGPROF})
     if a.budget > 0:
         signal.signal(signal.SIGPROF, alarm)
         signal.setitimer(signal.ITIMER_PROF, a.budget)  # CPU seconds, like the measurement

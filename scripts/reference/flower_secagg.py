@@ -27,9 +27,19 @@ The protocol settings are Flower's defaults except the graph: num_shares (k) and
 reconstruction_threshold (t) are passed in, so both sides use the same k and t.
 
 Output
-    One JSON object on stdout; Flower's logging goes to stderr. With --budget S, a cell that
-    would need more than S seconds of CPU time is stopped (SIGPROF) and reported as
-    {"skipped": "over budget"}.
+    One JSON object on stdout; Flower's logging goes to stderr. server_seconds_by_stage splits
+    the server time by protocol stage: [work before the first stage, setup, share_keys,
+    collect_masked_vectors, unmask (which ends with the FedAvg aggregate)]. With --budget S, a
+    round that would need more than S seconds of CPU time (server + clients + transport) is
+    stopped (SIGPROF) and reported as {"skipped": "over budget"} together with what is known (a
+    SIGTERM stops it the same way, reported as {"skipped": "stopped (SIGTERM)"}):
+      * server_seconds_at_least: the server CPU time spent until the stop (elapsed workflow CPU
+        time − client time − transport time so far; a client call or copy cut by the stop counts
+        as client or transport). Server work only accumulates, so this is a lower bound on the
+        server time of the full round;
+      * stage / stage_name: how many of the four stages had been sent when it stopped (stage 2
+        = share_keys: the clients were sharing keys, or the server was routing their shares);
+      * client_seconds_so_far, transport_seconds_so_far, elapsed_seconds, wall_seconds.
 
 Usage: flower_secagg.py --clients N --dimension D --dropout P --shares K --threshold T
                         [--seed S] [--budget SECONDS]
@@ -46,6 +56,10 @@ from uuid import uuid4
 
 class OverBudget(Exception):
     pass
+
+
+# SecAggPlusWorkflow's four stages, one Grid.send_and_receive call each, in order.
+STAGES = ["setup", "share_keys", "collect_masked_vectors", "unmask"]
 
 
 def main() -> int:
@@ -108,6 +122,15 @@ def main() -> int:
     client_time = {nid: 0.0 for nid in range(1, n + 1)}
     stage = {"count": 0}
     transport_time = {"total": 0.0}
+    # Per send_and_receive call (one per protocol stage): CPU clock when it was entered, and the
+    # client and transport time inside it; the rest of the time up to the next call is server work.
+    stage_start, stage_client, stage_transport = [], [], []
+
+    def server_by_stage(t_start, t_end):
+        """Server CPU seconds per stage: [before the first call] + one entry per call."""
+        edges = [t_start] + stage_start + [t_end]
+        inside = [0.0] + [c + x for c, x in zip(stage_client, stage_transport)]
+        return [round(edges[i + 1] - edges[i] - inside[i], 6) for i in range(len(edges) - 1)]
 
     class DirectGrid(Grid):
         """Delivers each message to its node's ClientApp at once; times the client side."""
@@ -133,6 +156,9 @@ def main() -> int:
 
         def send_and_receive(self, messages, *, timeout=None):
             stage["count"] += 1
+            stage_start.append(clock())
+            stage_client.append(0.0)
+            stage_transport.append(0.0)
             replies = []
             for msg in messages:
                 nid = msg.metadata.dst_node_id
@@ -142,13 +168,21 @@ def main() -> int:
                 msg.metadata.__dict__["_src_node_id"] = 0
                 # Each node gets its own copy, as after (de)serialisation on a real transport
                 # (the workflow shares one RecordDict between messages and the mod mutates it).
+                # try/finally: when the budget expires inside a copy or a client call, the part
+                # of it already spent is still booked to transport or client, never to the server.
                 t0 = clock()
-                delivered = copy.deepcopy(msg)
-                t1 = clock()
-                reply = app(delivered, contexts[nid])
-                t2 = clock()
-                transport_time["total"] += t1 - t0
-                client_time[nid] += t2 - t1
+                try:
+                    delivered = copy.deepcopy(msg)
+                finally:
+                    t1 = clock()
+                    transport_time["total"] += t1 - t0
+                    stage_transport[-1] += t1 - t0
+                try:
+                    reply = app(delivered, contexts[nid])
+                finally:
+                    t2 = clock()
+                    client_time[nid] += t2 - t1
+                    stage_client[-1] += t2 - t1
                 replies.append(reply)
             return replies
 
@@ -173,22 +207,45 @@ def main() -> int:
         workflow = SecAggPlusWorkflow(num_shares=k + 1, reconstruction_threshold=t)
 
     def alarm(signum, frame):
-        raise OverBudget()
+        raise OverBudget("over budget" if signum == signal.SIGPROF else "stopped (SIGTERM)")
 
+    # SIGTERM (e.g. a wall-clock deadline on a loaded machine) stops the round like the budget.
+    # Unblocked first: a parent that spawns from a thread with signals blocked (Foundation's
+    # Process, i.e. `murmur bench`) passes its mask on, and SIGTERM would never arrive.
+    signal.signal(signal.SIGTERM, alarm)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGPROF})
     if a.budget > 0:
         signal.signal(signal.SIGPROF, alarm)
         signal.setitimer(signal.ITIMER_PROF, a.budget)  # CPU seconds, like the measurement
     out = {"implementation": "flwr", "flwr_version": __import__("flwr").__version__, "clients": n, "dimension": d,
            "dropout": a.dropout, "num_shares": workflow.num_shares, "threshold": t}
+    t0, w0 = clock(), time.perf_counter()
     try:
-        t0, w0 = clock(), time.perf_counter()
         workflow(grid, context)
         total, wall = clock() - t0, time.perf_counter() - w0
         if a.budget > 0:
             signal.setitimer(signal.ITIMER_PROF, 0)
-    except OverBudget:
-        out["skipped"] = "over budget"
+    except OverBudget as stop:
+        elapsed, wall = clock() - t0, time.perf_counter() - w0
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        clients_so_far = sum(client_time.values())
+        # Everything in the workflow that is neither inside a client call nor a copy is server
+        # work, and the round did not finish: what was spent so far is a lower bound on the
+        # server time of the whole round.
+        out["skipped"] = str(stop)
         out["budget_seconds"] = a.budget
+        out.update({
+            "server_seconds_at_least": elapsed - clients_so_far - transport_time["total"],
+            "client_seconds_so_far": clients_so_far,
+            "transport_seconds_so_far": transport_time["total"],
+            "elapsed_seconds": elapsed,
+            "wall_seconds": wall,
+            "stage": stage["count"],
+            "stage_name": STAGES[min(stage["count"], len(STAGES)) - 1] if stage["count"] else "none",
+            "server_seconds_by_stage": server_by_stage(t0, t0 + elapsed),
+            "clock": "process CPU time",
+        })
         real_stdout.write(json.dumps(out) + "\n")
         return 0
     clients_total = sum(client_time.values())
@@ -205,6 +262,7 @@ def main() -> int:
         "client_seconds_mean": clients_total / n,
         "client_seconds_max": max(per),
         "total_seconds": total,
+        "server_seconds_by_stage": server_by_stage(t0, t0 + total),
         "wall_seconds": wall,
         "clock": "process CPU time",
         "max_abs_error_vs_plain_mean": float(np.max(np.abs(mean - expected))),

@@ -10,7 +10,7 @@
  *      one min, no shuffles) lo = the k-th largest of each row's lanes' top three, 48 distinct
  *      keys, by three bitonic sorts of 16 and two bitonic merges: lo <= T, the row's k-th
  *      largest key. If no lane's fourth largest reaches lo, every key >= lo is among the 48, so
- *      T = lo (80-95 % of ReLU-like rows of 64-256 units in simulation);
+ *      T = lo (80-95 % of synthetic ReLU rows of 64-256 units: Gaussian, half zeros);
  *   2. otherwise the keys >= lo (usually under 32) into two registers and T among them by
  *      in-register bitonic networks; more than 32 (heavy ties) raises the bound step by step;
  *   3. one pass: keep key > T and the first (k - #{key > T}) keys == T (pdep; all of them when

@@ -121,8 +121,8 @@ public struct ActivationProof: Equatable, Sendable {
     }
 
     /// The wire form of the proof for one activation vector, built without intermediate
-    /// arrays: what `commit(_:k:).bytes(width:)` returns, at the cost the prover can afford
-    /// once per inference.
+    /// arrays: what `commit(_:k:).bytes(width:)` returns. For one input at a time (the exact
+    /// path); a batch goes through `commitRows`, which gives the same bytes per row.
     public static func commitBytes(_ activations: UnsafeBufferPointer<Float>, k: Int) -> [UInt8] {
         let width = activations.count
         let kk = min(k, width)

@@ -121,8 +121,8 @@ public struct ActivationProof: Equatable, Sendable {
     }
 
     /// The wire form of the proof for one activation vector, built without intermediate
-    /// arrays: what `commit(_:k:).bytes(width:)` returns, at the cost the prover can afford
-    /// once per inference.
+    /// arrays: what `commit(_:k:).bytes(width:)` returns. For one input at a time (the exact
+    /// path); a batch goes through `commitRows`, which gives the same bytes per row.
     public static func commitBytes(_ activations: UnsafeBufferPointer<Float>, k: Int) -> [UInt8] {
         let width = activations.count
         let kk = min(k, width)
@@ -144,6 +144,36 @@ public struct ActivationProof: Equatable, Sendable {
                 }
                 count = 4 * w
             }
+        }
+    }
+
+    /// Proof bytes for one input of a layer of `width` units: 4 per committed activation.
+    /// Sizes the buffer `commitRows` fills (`width` below `k` commits every unit).
+    public static func proofByteCount(width: Int, k: Int) -> Int { 4 * max(0, min(k, width)) }
+
+    /// The wire-form proofs of a whole batch: `rows` activation vectors of `width` floats stored
+    /// one after another (the penultimate matrix a batched forward pass returns), as one buffer
+    /// in which bytes `r·b ..< (r+1)·b` (b = `proofByteCount(width:k:)`) are what
+    /// `commitBytes` returns for row r.
+    ///
+    /// One C call per batch (`murmur_topk_proof_rows`: branch-light AVX-512 selection and
+    /// packing, portable fallback) instead of a call and an array per input, so generating
+    /// the proofs costs a small share of the batch's inference (docs/verification.md).
+    public static func commitRows(_ activations: UnsafeBufferPointer<Float>, rows: Int, width: Int, k: Int) -> [UInt8] {
+        commitRows(activations, rows: rows, width: width, k: k, kernel: 1)
+    }
+
+    /// `commitRows` on a chosen C path (0 portable, 1 AVX-512 when available), for tests.
+    static func commitRows(_ activations: UnsafeBufferPointer<Float>, rows: Int, width: Int, k: Int, kernel: CInt) -> [UInt8] {
+        let b = proofByteCount(width: width, k: k)
+        precondition(activations.count >= rows * width, "activations must hold rows × width values")  // programmer error
+        guard rows > 0, b > 0, let base = activations.baseAddress else { return [] }
+        if b > 4 * 256 {  // beyond the kernel's bound (and any receipt's): one input at a time
+            return (0..<rows).flatMap { commitBytes(UnsafeBufferPointer(rebasing: activations[($0 * width)..<(($0 + 1) * width)]), k: k) }
+        }
+        return [UInt8](unsafeUninitializedCapacity: rows * b) { out, count in
+            _ = murmur_topk_proof_rows(kernel, base, CInt(rows), CInt(width), width, CInt(k), out.baseAddress!)
+            count = rows * b
         }
     }
 }

@@ -45,20 +45,26 @@ public struct InferenceProver {
             let n = min(chunk, count - start)
             try features.withUnsafeBufferPointer { all in
                 let xs = UnsafeBufferPointer(rebasing: all[(start * d)..<((start + n) * d)])
-                var logits = [Float](), hidden = [Float](), width = 0
+                var logits = [Float](), proofs = [UInt8](), proofBytes = 0
                 if mode == .fast {
-                    (logits, hidden, width) = network.inference(features: xs, batch: n)
+                    // one forward pass for the batch, then every proof in one kernel call over
+                    // its penultimate matrix (still in cache)
+                    let (l, hidden, width) = network.inference(features: xs, batch: n)
+                    logits = l
+                    proofBytes = ActivationProof.proofByteCount(width: width, k: k)
+                    proofs = hidden.withUnsafeBufferPointer { ActivationProof.commitRows($0, rows: n, width: width, k: k) }
                 }
                 for s in 0..<n {
                     let x = UnsafeBufferPointer(rebasing: xs[(s * d)..<((s + 1) * d)])
-                    let out: [Float], act: [Float]
+                    let out: [Float], proof: [UInt8]
                     if mode == .fast {
                         out = Array(logits[(s * classes)..<((s + 1) * classes)])
-                        act = Array(hidden[(s * width)..<((s + 1) * width)])
+                        proof = Array(proofs[(s * proofBytes)..<((s + 1) * proofBytes)])
                     } else {
-                        (out, act) = try ExactInference.run(network, input: x)
+                        let (o, act) = try ExactInference.run(network, input: x)
+                        out = o
+                        proof = act.withUnsafeBufferPointer { ActivationProof.commitBytes($0, k: k) }
                     }
-                    let proof = act.withUnsafeBufferPointer { ActivationProof.commitBytes($0, k: k) }
                     let label = argmax(out)
                     var nonceBytes = [UInt8]()
                     for _ in 0..<2 { withUnsafeBytes(of: nonces.next()) { nonceBytes += $0 } }

@@ -66,6 +66,16 @@ int murmur_topk_abs(const float *v, int n, int k, int *out);
  * n <= 1024), else portable. For tests that both paths give the same answer. */
 int murmur_topk_abs_kernel(int kernel, const float *v, int n, int k, int *out);
 
+/* Activation proofs for a batch: for each of `rows` rows of `width` floats (row r starts at
+ * h + r * ld), the top min(k, width) entries by |x| as `murmur_topk_abs` selects them, in the
+ * proof's wire form (ascending index; width <= 256: 1 index byte + the top 24 bits of the
+ * Float32, else 2 index bytes + the top 16 bits; big endian), written to out + r * bytes.
+ * Returns bytes = 4 * min(k, width) per row (0 when k, width or rows <= 0; -1 when
+ * min(k, width) > 256). `kernel`: 0 = portable, 1 = AVX-512 (F, BW, BMI2) when the CPU has it
+ * and min(k, width) <= 16, width <= 1024, else portable. One call per batch, right after the
+ * forward pass, so the proof costs no per-sample call or allocation. */
+int murmur_topk_proof_rows(int kernel, const float *h, int rows, int width, ptrdiff_t ld, int k, unsigned char *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -31,7 +31,10 @@ public struct SecAggServer: Sendable {
     private let generator: MaskGenerator
     private var keys: [Int: AdvertisedKeys] = [:]
     private var shares: [Int: [EncryptedShare]] = [:]
-    private var inputs: [Int: [UInt32]] = [:]
+    /// The clients whose masked input arrived (U3 once stage 3 closes).
+    private var inputSenders: Set<Int> = []
+    /// Their masked inputs added up (mod 2^32) as they arrive: the server keeps one vector, not n.
+    private var inputSum: [UInt32] = []
     private var responses: [Int: (selfShares: [OwnedShare], keyShares: [OwnedShare])] = [:]
     private var survivors: Set<Int> = []
     private var dropped: Set<Int> = []
@@ -52,7 +55,7 @@ public struct SecAggServer: Sendable {
         switch state {
         case .collectingKeys: return keys.keys.sorted()
         case .collectingShares: return shares.keys.sorted()
-        case .collectingInputs: return inputs.keys.sorted()
+        case .collectingInputs: return inputSenders.sorted()
         case .collectingUnmasks, .finished: return responses.keys.sorted()
         }
     }
@@ -79,11 +82,18 @@ public struct SecAggServer: Sendable {
             shares[u] = list
         case (.collectingInputs, .maskedInput(_, _, let vector)):
             guard shares[u] != nil else { throw SecAggError.unexpectedMessage(kind: message.kind, stage: "\(state) (sender skipped stage 2)") }
-            guard inputs[u] == nil else { throw SecAggError.duplicateMessage(kind: message.kind, sender: u) }
+            guard !inputSenders.contains(u) else { throw SecAggError.duplicateMessage(kind: message.kind, sender: u) }
             guard vector.count == config.dimension else {
                 throw SecAggError.malformed("masked input of client \(u) has \(vector.count) values, expected \(config.dimension)")
             }
-            inputs[u] = vector
+            inputSenders.insert(u)
+            if inputSum.isEmpty {
+                inputSum = vector
+            } else {
+                inputSum.withUnsafeMutableBufferPointer { acc in
+                    vector.withUnsafeBufferPointer { y in for i in 0..<acc.count { acc[i] &+= y[i] } }
+                }
+            }
         case (.collectingUnmasks, .unmaskResponse(_, _, let selfShares, let keyShares)):
             guard survivors.contains(u) else { throw SecAggError.unexpectedMessage(kind: message.kind, stage: "\(state) (sender not in U3)") }
             guard responses[u] == nil else { throw SecAggError.duplicateMessage(kind: message.kind, sender: u) }
@@ -127,12 +137,12 @@ public struct SecAggServer: Sendable {
                 .send(.shareBundle(round: round, recipient: v, shares: (bundles[v] ?? []).sorted { $0.sender < $1.sender }))
             }
         case .collectingInputs:
-            try require(inputs.count, stage: "MaskedInput")
-            if inputs.count < config.minimumSurvivors {
+            try require(inputSenders.count, stage: "MaskedInput")
+            if inputSenders.count < config.minimumSurvivors {
                 state = .finished
-                throw SecAggError.tooFewSurvivors(stage: "MaskedInput", survivors: inputs.count, threshold: config.minimumSurvivors)
+                throw SecAggError.tooFewSurvivors(stage: "MaskedInput", survivors: inputSenders.count, threshold: config.minimumSurvivors)
             }
-            survivors = Set(inputs.keys)
+            survivors = inputSenders
             dropped = Set(shares.keys).subtracting(survivors)
             state = .collectingUnmasks
             let s = survivors.sorted(), d = dropped.sorted()
@@ -168,13 +178,9 @@ public struct SecAggServer: Sendable {
             for s in r.selfShares { selfShares[s.owner, default: []].append(s.share) }
             for s in r.keyShares { keyShares[s.owner, default: []].append(s.share) }
         }
-        var sum = [UInt32](repeating: 0, count: config.dimension)
-        for u in survivors.sorted() {
-            let vector = inputs[u] ?? []
-            sum.withUnsafeMutableBufferPointer { acc in
-                vector.withUnsafeBufferPointer { y in for i in 0..<acc.count { acc[i] &+= y[i] } }
-            }
-        }
+        // The survivors' masked inputs, already added up as they arrived.
+        var sum = inputSum.isEmpty ? [UInt32](repeating: 0, count: config.dimension) : inputSum
+        inputSum = []
         var jobs = [MaskJob]()
         for u in survivors.sorted() {
             let have = selfShares[u] ?? []

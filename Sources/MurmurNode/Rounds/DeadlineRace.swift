@@ -1,4 +1,5 @@
 import Foundation
+import MurmurCore
 import MurmurP2P
 
 /// Races a stream exchange against a deadline and answers at the deadline even if the exchange
@@ -61,6 +62,22 @@ enum DeadlineRace {
         }
         timer.cancel()
         return result
+    }
+
+    /// One exchange on a fresh `protocolID` stream to `peer`, raced against `deadline`: the stream
+    /// is attached to the race (reset if the deadline passes first) and handed to `body`.
+    static func exchange<T: Sendable>(
+        host: P2PHost, peer: PeerID, protocolID: String, deadline: Duration,
+        _ body: @escaping @Sendable (P2PStream) async throws -> T
+    ) async -> Outcome<T> {
+        await run(deadline: deadline) { (race: Race<T>) in
+            let stream = try await host.newStream(to: peer, [protocolID])
+            guard race.attach(stream) else {
+                await stream.reset()
+                throw P2PError.timeout("deadline passed while opening the stream")
+            }
+            return try await body(stream)
+        }
     }
 
     /// The timer task, cancelled when the exchange ends first (no sleeping task outlives the race).

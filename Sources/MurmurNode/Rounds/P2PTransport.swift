@@ -72,12 +72,9 @@ public struct P2PTransport: Transport {
         let traffic = self.traffic
         let withheld = withheldDeltas
         let frame = FLWire.frame(request)
-        let outcome: DeadlineRace.Outcome<FLMessage> = await DeadlineRace.run(deadline: deadline) { (race: DeadlineRace.Race<FLMessage>) in
-            let stream = try await host.newStream(to: peer, [FLWire.protocolID])
-            guard race.attach(stream) else {
-                await stream.reset()
-                throw P2PError.timeout("deadline passed while opening the stream")
-            }
+        let outcome: DeadlineRace.Outcome<FLMessage> = await DeadlineRace.exchange(
+            host: host, peer: peer, protocolID: FLWire.protocolID, deadline: deadline
+        ) { stream in
             try await stream.write(frame)
             try await stream.closeWrite()
             traffic.add(sent: frame.count)

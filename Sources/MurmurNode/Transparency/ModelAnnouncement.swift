@@ -85,12 +85,9 @@ enum ModelAnnouncementIO {
 
     /// Aggregator side: announces `a` to `peer` and returns its answer within `deadline`.
     static func announce(_ a: ModelAnnouncement, to peer: PeerID, host: P2PHost, deadline: Duration) async throws -> ModelAnswer {
-        let outcome: DeadlineRace.Outcome<ModelAnswer> = await DeadlineRace.run(deadline: deadline) { race in
-            let stream = try await host.newStream(to: peer, [ModelAnnouncement.protocolID])
-            guard race.attach(stream) else {
-                await stream.reset()
-                throw CancellationError()
-            }
+        let outcome: DeadlineRace.Outcome<ModelAnswer> = await DeadlineRace.exchange(
+            host: host, peer: peer, protocolID: ModelAnnouncement.protocolID, deadline: deadline
+        ) { stream in
             try await write(a, to: stream)
             return try await read(ModelAnswer.self, from: stream)
         }

@@ -107,12 +107,7 @@ public enum ReceiptsProtocol {
     /// increasing and above `since`, at most `limit` entries).
     public static func fetch(from peer: PeerID, host: P2PHost, since: Int64, limit: Int, deadline: Duration) async throws(FetchError) -> Response {
         let request = Request(since: since, limit: min(max(1, limit), maxLimit))
-        let outcome: DeadlineRace.Outcome<[UInt8]> = await DeadlineRace.run(deadline: deadline) { race in
-            let stream = try await host.newStream(to: peer, [id])
-            guard race.attach(stream) else {
-                await stream.reset()
-                throw CancellationError()
-            }
+        let outcome: DeadlineRace.Outcome<[UInt8]> = await DeadlineRace.exchange(host: host, peer: peer, protocolID: id, deadline: deadline) { stream in
             try await stream.write(try CanonicalJSON.encode(request))
             try await stream.closeWrite()
             return try await stream.readToEnd(limit: maxResponseBytes)

@@ -126,12 +126,24 @@ public final class ModelGate: Sendable {
                 return try Network(config: held.manifest.config, safetensors: held.weights).parameters
             }
         } catch {}
+        let (manifest, weights) = try await Self.fetchModel(model, weightsChunks: weightsChunks, from: aggregator, ctx: ctx, timeout: fetchTimeout)
+        do { return try Network(config: manifest.config, safetensors: weights).parameters } catch {
+            throw .fetchFailed("\(cid): \(error)")
+        }
+    }
+
+    /// Fetches model `model` (a json-codec manifest CID) from `peer` over `/murmur/blocks/1` — the
+    /// manifest under its raw twin (`NodeBlockStore`), then the weights, as one raw block or by their
+    /// chunk list `weightsChunks` — checks both against their hashes and keeps them in the block index.
+    /// Why: the model gate and the verifier role (`SpotChecker`) fetch models the same way.
+    static func fetchModel(_ model: CID, weightsChunks: String?, from peer: PeerID, ctx: NodeContext,
+                           timeout: Duration) async throws(ModelRefusal) -> (manifest: ModelManifest, weights: [UInt8]) {
         var config = BlockExchange.Configuration()
-        config.requestTimeout = fetchTimeout
-        let exchange = BlockExchange(host: ctx.host, store: MemoryBlockStore(), routing: FixedProviderRouting([aggregator]), configuration: config)
+        config.requestTimeout = timeout
+        let exchange = BlockExchange(host: ctx.host, store: MemoryBlockStore(), routing: FixedProviderRouting([peer]), configuration: config)
         do {
             let manifestBytes = try await exchange.fetch(CID(codec: CID.rawCodec, multihash: model.multihash))
-            guard CID.json(manifestBytes) == model else { throw ModelRefusal.fetchFailed("the manifest's bytes do not hash to \(cid)") }
+            guard CID.json(manifestBytes) == model else { throw ModelRefusal.fetchFailed("the manifest's bytes do not hash to \(model)") }
             let manifest = try JSONDecoder().decode(ModelManifest.self, from: Data(manifestBytes))
             guard manifest.weights.codec == CID.rawCodec else { throw ModelRefusal.fetchFailed("the manifest's weights are not a raw block") }
             let weights: [UInt8]
@@ -144,12 +156,11 @@ public final class ModelGate: Sendable {
                 weights = try await exchange.fetch(manifest.weights)
             }
             guard CID.raw(weights) == manifest.weights else { throw ModelRefusal.fetchFailed("the weights do not hash to \(manifest.weights)") }
-            let parameters = try Network(config: manifest.config, safetensors: weights).parameters
             try ctx.store.putBlock(weights, cid: manifest.weights, kind: "weights")
             try ctx.store.putBlock(manifestBytes, cid: model, kind: "manifest")
-            return parameters
+            return (manifest, weights)
         } catch let e as ModelRefusal { throw e } catch {
-            throw .fetchFailed("\(cid): \(error)")
+            throw .fetchFailed("\(model): \(error)")
         }
     }
 

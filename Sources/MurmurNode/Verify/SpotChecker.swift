@@ -191,23 +191,11 @@ public actor SpotChecker {
         return loaded
     }
 
-    /// Fetches model `cid` (its manifest, then its weights) from `peer` and stores both in the block index.
+    /// Fetches model `cid` from `peer` (`ModelGate.fetchModel`: hashes checked, kept in the block index).
     func fetchModel(_ cid: String, from peer: PeerID) async -> (ModelManifest, [UInt8])? {
         guard let model = try? CID(cid), model.codec == CID.jsonCodec else { return nil }
-        var config = BlockExchange.Configuration()
-        config.requestTimeout = settings.requestDeadline
-        let exchange = BlockExchange(host: ctx.host, store: MemoryBlockStore(), routing: FixedProviderRouting([peer]), configuration: config)
         do {
-            // A json root is fetched under its raw twin (`NodeBlockStore`): the same bytes and digest.
-            let manifestBytes = try await exchange.fetch(CID(codec: CID.rawCodec, multihash: model.multihash))
-            guard CID.json(manifestBytes) == model else { return nil }
-            let manifest = try JSONDecoder().decode(ModelManifest.self, from: Data(manifestBytes))
-            guard manifest.weights.codec == CID.rawCodec else { return nil }
-            let weights = try await exchange.fetch(manifest.weights)
-            guard CID.raw(weights) == manifest.weights else { return nil }
-            try ctx.store.putBlock(weights, cid: manifest.weights, kind: "weights")
-            try ctx.store.putBlock(manifestBytes, cid: model, kind: "manifest")
-            return (manifest, weights)
+            return try await ModelGate.fetchModel(model, weightsChunks: nil, from: peer, ctx: ctx, timeout: settings.requestDeadline)
         } catch {
             ctx.logger.info("spot check: model \(cid) unavailable from \(peer): \(error)")
             return nil

@@ -87,6 +87,8 @@ struct ChaChaPolyContext: Sendable {
 
     private var storage: Storage?
     private let key: [UInt8]
+    /// The key for swift-crypto (built once, not per message).
+    private let symmetricKey: SymmetricKey
     private let sealing: Bool
     /// The implementation in use.
     let backend: Backend
@@ -94,6 +96,7 @@ struct ChaChaPolyContext: Sendable {
     init(key: [UInt8], sealing: Bool, backend: Backend = .preferred) throws {
         guard key.count == 32 else { throw P2PError.handshakeFailed("a ChaCha20-Poly1305 key is 32 bytes, got \(key.count)") }
         self.key = key
+        symmetricKey = SymmetricKey(data: key)
         self.sealing = sealing
         self.backend = backend
         storage = backend == .openSSL ? try Storage(key: key, sealing: sealing) : nil
@@ -115,7 +118,7 @@ struct ChaChaPolyContext: Sendable {
         var nonce = nonce
         guard backend == .openSSL else {
             let box = try withUnsafeBytes(of: &nonce) { n in
-                try ChaChaPoly.seal(plaintext, using: SymmetricKey(data: key), nonce: ChaChaPoly.Nonce(data: n), authenticating: aad)
+                try ChaChaPoly.seal(plaintext, using: symmetricKey, nonce: ChaChaPoly.Nonce(data: n), authenticating: aad)
             }
             box.ciphertext.copyBytes(to: out)
             box.tag.copyBytes(to: UnsafeMutableRawBufferPointer(rebasing: out[plaintext.count...]))
@@ -145,7 +148,7 @@ struct ChaChaPolyContext: Sendable {
                     let box = try ChaChaPoly.SealedBox(nonce: ChaChaPoly.Nonce(data: n),
                                                        ciphertext: UnsafeRawBufferPointer(rebasing: message[..<count]),
                                                        tag: UnsafeRawBufferPointer(rebasing: message[count...]))
-                    return try ChaChaPoly.open(box, using: SymmetricKey(data: key), authenticating: aad)
+                    return try ChaChaPoly.open(box, using: symmetricKey, authenticating: aad)
                 }
                 plain.copyBytes(to: out)
             } catch { throw P2PError.decryptionFailed }

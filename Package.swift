@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "MurmurPrivacy", dependencies: ["MurmurCore", "MurmurTensor"]),
         .target(
             name: "MurmurFL",
-            dependencies: ["MurmurML", "MurmurCore", "MurmurPrivacy", "MurmurSecAgg", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["MurmurML", "MurmurCore", "MurmurPrivacy", "MurmurSecAgg", "CMurmurKernels", .product(name: "Logging", package: "swift-log")]
         ),
         // RFC 9162 Merkle log: tiles, proofs, signed-note checkpoints, witnesses (docs/log.md).
         .target(

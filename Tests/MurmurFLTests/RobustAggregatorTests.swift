@@ -1,3 +1,4 @@
+import Foundation
 import MurmurCore
 import MurmurTestSupport
 import Testing
@@ -50,24 +51,45 @@ import Testing
         #expect(throws: FLError.self) { try TrimmedMean(beta: 0.5).aggregate(updates([[1]]), context: ctx) }
     }
 
-    /// Quickselect-based column statistics against sorting, for every trim, odd and even n,
-    /// one and two threads, and a dimension that is not a multiple of the column block.
-    @Test func coordinateStatisticsMatchSorting() {
-        for n in [1, 2, 7, 16, 37] {
-            var rows = random(n: n, d: 53, seed: UInt64(n))
-            if n > 3 { rows[1] = rows[0] }  // ties
+    /// Both column-statistics methods (vector lanes on AVX-512F, buckets elsewhere) against
+    /// sorting, for every trim, odd and even n, one and two threads, dimensions below, at and
+    /// across the 64-column block and the 16-lane strip, ties, signed zeros and huge values.
+    @Test(arguments: [CoordinateStatistics.Method.lanes, .buckets])
+    func coordinateStatisticsMatchSorting(method: CoordinateStatistics.Method) {
+        for (n, d) in [(1, 5), (2, 53), (7, 16), (16, 53), (37, 150), (64, 17)] {
+            var rows = random(n: n, d: d, seed: UInt64(n))
+            if n > 3 {
+                rows[1] = rows[0]  // ties
+                rows[2][0] = -0.0; rows[3][0] = 0.0  // signed zeros
+                rows[2][1] = 3e38; rows[3][1] = -3e38  // near the float range's ends
+                for r in 0..<n { rows[r][2] = Float(r % 3) }  // heavy ties
+            }
             let u = updates(rows)
             for trim in 0...((n - 1) / 2) {
-                let expected: [Float] = (0..<53).map { j in
-                    let col = rows.map { $0[j] }.sorted()
-                    return col[trim..<(n - trim)].reduce(0, +) / Float(n - 2 * trim)
+                let expected: [Float] = (0..<d).map { j in
+                    let col = rows.map { Double($0[j]) }.sorted()
+                    return Float(col[trim..<(n - trim)].reduce(0, +) / Double(n - 2 * trim))
                 }
                 for threads in [1, 2] {
-                    let got = CoordinateStatistics.trimmedMean(u, trim: trim, threads: threads)
-                    #expect(zip(got, expected).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }, "n \(n) trim \(trim)")
+                    let got = CoordinateStatistics.trimmedMean(u, trim: trim, threads: threads, method: method)
+                    // Column 1 holds ±3e38 when n > 3: a plain mean (trim 0) loses the small values to
+                    // rounding in any order that meets a huge value first; trim ≥ 1 drops them.
+                    let checked = (0..<d).filter { !(trim == 0 && n > 3 && $0 == 1) }
+                    let bad = checked.first { abs(got[$0] - expected[$0]) > 1e-5 * max(1, abs(expected[$0])) }
+                    #expect(bad == nil, "n \(n) d \(d) trim \(trim) threads \(threads): column \(bad ?? -1) got \(bad.map { got[$0] } ?? 0) expected \(bad.map { expected[$0] } ?? 0)")
                 }
             }
         }
+    }
+
+    /// The vector-lane method must be the one that runs wherever the CPU has AVX-512F, so the
+    /// test above exercises it on such machines.
+    @Test func laneMethodAvailableWithAVX512() throws {
+        #if arch(x86_64) && os(Linux)
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let hasAVX512F = cpuinfo.split(separator: "\n").contains { $0.hasPrefix("flags") && $0.split(separator: " ").contains("avx512f") }
+        #expect(CoordinateStatistics.Method.lanesAvailable == hasAVX512F)
+        #endif
     }
 
     @Test func pairwiseDistancesMatchDirectComputation() {

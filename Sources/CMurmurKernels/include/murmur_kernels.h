@@ -57,6 +57,18 @@ void murmur_gemm_set_max_threads(int threads);
 int murmur_gemm_kernel_override(void);
 void murmur_gemm_set_kernel_override(int kernel);
 
+/* Trimmed means of columns [j0, j1) of a row-major n x ld float matrix: out[j - j0] = mean of
+ * the values ranked [trim, n - trim) in column j (so the median for trim = (n - 1) / 2), ties
+ * exact, sums in double (order_stats.c: order-preserving int keys, per-lane bisection over
+ * sixteen columns at once). `scratch` holds n * 64 int32 and is 64-byte aligned. Values must be
+ * finite. Returns 1 when done, 0 when this CPU lacks AVX-512F (nothing written; use another
+ * method), -1 for bad arguments. */
+int murmur_trimmed_mean_columns(const float *v, ptrdiff_t n, ptrdiff_t ld, ptrdiff_t j0, ptrdiff_t j1, ptrdiff_t trim,
+                                int *scratch, float *out);
+
+/* 1 if murmur_trimmed_mean_columns can run on this CPU. */
+int murmur_trimmed_mean_available(void);
+
 /* Indices of the k largest |v[i]| (NaN counts as 0; ties go to the lower index), written to
  * `out` in ascending order; returns min(k, n) (0 when k <= 0). `out` holds at least k ints.
  * Used by MurmurVerify's activation proofs, where it runs once per inference. */

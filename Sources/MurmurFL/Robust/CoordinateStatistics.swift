@@ -1,22 +1,43 @@
+import CMurmurKernels
 import Dispatch
 
 /// Coordinate-wise order statistics over the rows of a `ClientUpdates` matrix: the kernel
 /// behind the median, the trimmed mean and Bulyan.
 ///
-/// Columns are copied in blocks of 64 into contiguous scratch (a tiled transpose),
-/// then each column is reduced by bucket selection (`bucketTrimmedMean`, O(n) and mostly
-/// branch-free) with Wirth/Hoare quickselect on the two boundary buckets only, not a sort.
-/// Column blocks are split over `threads` threads; each coordinate's result does not depend
-/// on the split.
+/// Two methods, same results up to float rounding of the sum. On CPUs with AVX-512F
+/// (`Method.lanes`), sixteen columns at a time are reduced in vector lanes by bisection over
+/// order-preserving integer keys (`murmur_trimmed_mean_columns`, order_stats.c: no sorting, no
+/// data-dependent branches, sums in double). Elsewhere (`Method.buckets`), columns are copied in
+/// blocks of 64 into contiguous scratch (a tiled transpose), then each column is reduced by
+/// bucket selection (`bucketTrimmedMean`, O(n) and mostly branch-free) with Wirth/Hoare
+/// quickselect on the two boundary buckets only. Column blocks are split over `threads`
+/// threads; each coordinate's result does not depend on the split.
 enum CoordinateStatistics {
     static let block = 64
 
+    /// How the per-column selection runs.
+    enum Method: Sendable {
+        /// The fastest this CPU has: `.lanes` with AVX-512F, else `.buckets`.
+        case automatic
+        /// Sixteen columns per vector, bisection on integer keys (AVX-512F only).
+        case lanes
+        /// Per column, bucket selection (any CPU).
+        case buckets
+
+        /// True when `.lanes` can run on this CPU.
+        static let lanesAvailable = murmur_trimmed_mean_available() == 1
+    }
+
     /// Mean of the values ranked [trim, n − trim) in every coordinate. trim = 0 is the plain
     /// mean, trim = (n − 1)/2 for odd n the median; for even n with trim = n/2 − 1 it is the
-    /// mean of the two middle values (the median).
-    static func trimmedMean(_ u: ClientUpdates, trim: Int, threads: Int) -> [Float] {
+    /// mean of the two middle values (the median). `.lanes` on a CPU without AVX-512F falls
+    /// back to `.buckets`.
+    static func trimmedMean(_ u: ClientUpdates, trim: Int, threads: Int, method: Method = .automatic) -> [Float] {
         let n = u.count, d = u.dimension
         precondition(n >= 1 && trim >= 0 && 2 * trim < n, "trimmedMean: trim \(trim) for n = \(n)")  // programmer error
+        if trim > 0 && method != .buckets && Method.lanesAvailable {
+            return laneTrimmedMean(u, trim: trim, threads: threads)
+        }
         var out = [Float](repeating: 0, count: d)
         let blocks = (d + block - 1) / block
         let workers = max(1, min(threads, blocks))
@@ -55,6 +76,31 @@ enum CoordinateStatistics {
         return out
     }
 
+    /// `.lanes`: blocks of 64 columns split over the workers, each block reduced by the C kernel
+    /// into its slice of the result.
+    static func laneTrimmedMean(_ u: ClientUpdates, trim: Int, threads: Int) -> [Float] {
+        let n = u.count, d = u.dimension
+        var out = [Float](repeating: 0, count: d)
+        let blocks = (d + block - 1) / block
+        let workers = max(1, min(threads, blocks))
+        u.values.withUnsafeBufferPointer { vb in
+            out.withUnsafeMutableBufferPointer { ob in
+                // As in `trimmedMean`: shared reads, disjoint writes, synchronous.
+                nonisolated(unsafe) let v = vb.baseAddress!
+                nonisolated(unsafe) let op = ob.baseAddress!
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    let scratch = UnsafeMutableRawPointer.allocate(byteCount: n * block * 4, alignment: 64)
+                    defer { scratch.deallocate() }
+                    let keys = scratch.bindMemory(to: CInt.self, capacity: n * block)
+                    let j0 = min(d, blocks * w / workers * block), j1 = min(d, blocks * (w + 1) / workers * block)
+                    let done = murmur_trimmed_mean_columns(v, n, d, j0, j1, trim, keys, op + j0)
+                    precondition(done == 1, "murmur_trimmed_mean_columns: \(done)")  // arguments checked above
+                }
+            }
+        }
+        return out
+    }
+
     /// Per-worker scratch of `bucketTrimmedMean`.
     struct BucketScratch {
         static let buckets = 256
@@ -85,9 +131,9 @@ enum CoordinateStatistics {
         for i in 1..<max(1, n) { lo = min(lo, a[i]); hi = max(hi, a[i]) }
         if trim == 0 || lo == hi {
             if lo == hi { return lo }
-            var t: Float = 0
-            for i in 0..<n { t += a[i] }
-            return t / Float(n)
+            var t: Double = 0  // no cancellation loss when huge values of both signs meet
+            for i in 0..<n { t += Double(a[i]) }
+            return Float(t / Double(n))
         }
         let range = hi - lo
         guard range.isFinite else {  // values near ±Float.greatestFiniteMagnitude: plain selection
@@ -139,9 +185,9 @@ enum CoordinateStatistics {
     @inline(__always)
     static func trimmedMeanOfColumn(_ a: UnsafeMutablePointer<Float>, n: Int, trim: Int) -> Float {
         if trim == 0 {
-            var s: Float = 0
-            for i in 0..<n { s += a[i] }
-            return s / Float(n)
+            var s: Double = 0
+            for i in 0..<n { s += Double(a[i]) }
+            return Float(s / Double(n))
         }
         // After select(k = trim): a[0..<trim] ≤ a[trim]; after select(k = n−trim−1) on the rest,
         // a[trim...n−trim−1] are exactly the kept ranks.

@@ -4,7 +4,9 @@ import MurmurCore
 import MurmurFL
 
 /// `murmur bench aggregate`: seconds per robust aggregation of n client updates of d parameters,
-/// against NumPy implementations of Krum, Multi-Krum, the median and the trimmed mean.
+/// against NumPy implementations of Krum, Multi-Krum, the median and the trimmed mean, and
+/// optionally (`--flower`) against Flower's own `aggregate_krum`, `aggregate_median` and
+/// `aggregate_trimmed_avg`.
 struct BenchAggregate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aggregate",
@@ -14,6 +16,14 @@ struct BenchAggregate: AsyncParsableCommand {
             --repeats, after one warm-up) and runs scripts/reference/aggregate_numpy.py in the
             same invocation. FLTrust is left out: its cost is the server's training on its root
             set, not the aggregation.
+
+            --flower also times Flower's own server-side functions (flwr.server.strategy.aggregate,
+            scripts/reference/flower_aggregate.py: aggregate_krum for Krum and Multi-Krum,
+            aggregate_median, aggregate_trimmed_avg) on the same matrix and adds ratio_vs_flower
+            fields. Flower's Krum builds its distance matrix pair by pair, so each of its Krum
+            calls takes tens of seconds at the default size; they run once, without a warm-up.
+
+            Example: murmur bench aggregate --flower --json
             """)
 
     @OptionGroup var options: BenchOptions
@@ -36,6 +46,12 @@ struct BenchAggregate: AsyncParsableCommand {
     @Option(help: "Aggregators, comma-separated (default: all but fltrust).")
     var aggregators: String?
 
+    @Flag(help: "Also time Flower's own aggregate_krum / aggregate_median / aggregate_trimmed_avg (flwr; about a minute).")
+    var flower = false
+
+    /// The aggregators Flower's `flwr.server.strategy.aggregate` implements, by our names.
+    static let flowerNames: Set<String> = ["krum", "multi-krum", "median", "trimmed-mean"]
+
     func run() async throws {
         guard n >= 4, d >= 1, repeats >= 1, f >= 0, n > 2 * f + 2 else {
             throw ValidationError("need n ≥ 4, d ≥ 1, --repeats ≥ 1 and n > 2f + 2 (Krum)")
@@ -53,6 +69,12 @@ struct BenchAggregate: AsyncParsableCommand {
             options.progress("numpy reference (n = \(n), d = \(d))…")
             ref = try options.reference("aggregate_numpy.py", ["--n", String(n), "--d", String(d), "--f", String(f), "--beta", String(beta), "--repeats", String(repeats)])
         }
+        var flowerRef: [String: Any] = [:]
+        let flowerKinds = kinds.map(\.rawValue).filter { Self.flowerNames.contains($0) }
+        if flower && !options.noReference && !flowerKinds.isEmpty {
+            options.progress("flower reference (\(flowerKinds.joined(separator: ", ")); its Krum takes tens of seconds per call)…")
+            flowerRef = try options.reference("flower_aggregate.py", ["--n", String(n), "--d", String(d), "--f", String(f), "--beta", String(beta), "--repeats", String(repeats), "--only", flowerKinds.joined(separator: ",")])
+        }
         options.progress("building the \(n)×\(d) update matrix…")
         var rng = SeededRNG(seed: 7)
         var values = [Float](repeating: 0, count: n * d)
@@ -62,7 +84,10 @@ struct BenchAggregate: AsyncParsableCommand {
         let context = AggregationContext(round: 1, global: [Float](repeating: 0, count: d))
         var rows = [[String: Any]]()
         var ratios = [Double]()
-        var table = ["n = \(n), d = \(d), f = \(f), β = \(beta)", "aggregator       murmur s    numpy s    ratio"]
+        var flowerRatios = [Double]()
+        var header = "aggregator       murmur s    numpy s    ratio"
+        if !flowerRef.isEmpty { header += "   flower s    ratio" }
+        var table = ["n = \(n), d = \(d), f = \(f), β = \(beta)", header]
         for kind in kinds {
             options.progress("\(kind.rawValue)…")
             let aggregator = try kind.make(byzantine: f, beta: beta, root: nil, model: .init(architecture: .logisticRegression, inputShape: [1], classCount: 2))
@@ -80,15 +105,29 @@ struct BenchAggregate: AsyncParsableCommand {
                 row["ratio_vs_numpy"] = theirs / best
                 ratios.append(theirs / best)
                 line += String(format: "  %9.4f  %6.2f", theirs, theirs / best)
+            } else if !flowerRef.isEmpty {
+                line += String(repeating: " ", count: 19)
+            }
+            if let theirs = (flowerRef[kind.rawValue] as? NSNumber)?.doubleValue, theirs > 0 {
+                row["flower_seconds"] = theirs
+                row["ratio_vs_flower"] = theirs / best
+                flowerRatios.append(theirs / best)
+                line += String(format: "  %9.3f  %7.1f", theirs, theirs / best)
             }
             rows.append(row)
-            table.append(line)
+            table.append(String(line.reversed().drop(while: { $0 == " " }).reversed()))
         }
         var object: [String: Any] = ["benchmark": "aggregate", "n": n, "d": d, "f": f, "beta": beta, "results": rows]
         if !ratios.isEmpty {
             object["ratio_vs_numpy"] = geometricMean(ratios)
             object["min_ratio_vs_numpy"] = ratios.min()
             table.append(String(format: "geometric mean speed-up vs numpy: %.2f (min %.2f)", geometricMean(ratios), ratios.min() ?? 0))
+        }
+        if !flowerRatios.isEmpty {
+            object["ratio_vs_flower"] = geometricMean(flowerRatios)
+            object["min_ratio_vs_flower"] = flowerRatios.min()
+            if let version = flowerRef["flwr"] as? String { object["flwr"] = version }
+            table.append(String(format: "geometric mean speed-up vs flower: %.1f (min %.1f)", geometricMean(flowerRatios), flowerRatios.min() ?? 0))
         }
         try options.emit(object, table: table)
     }

@@ -7,15 +7,14 @@ import MurmurVerify
 /// Loaded networks by model CID, and the inference and verification that use them.
 /// An actor because `Network` is a mutable class: requests take turns on it.
 actor ModelCache {
-    var networks: [String: Network] = [:]
+    var networks = LoadedNetworks()
 
     /// Loads model `cid` from the block index once; nil if the node does not hold it.
     func network(_ cid: String, store: NodeStore) throws -> Network? {
         if let n = networks[cid] { return n }
         guard let m = try store.model(cid) else { return nil }
         let n = try Network(config: m.manifest.config, safetensors: m.weights)
-        if networks.count >= 8 { networks.removeAll() }  // bounded: a handful of models per node
-        networks[cid] = n
+        networks.insert(n, for: cid)
         return n
     }
 

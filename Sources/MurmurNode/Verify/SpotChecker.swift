@@ -46,8 +46,8 @@ public actor SpotChecker {
     /// The settings.
     public let settings: Settings
     var rng: SeededRNG
-    /// Loaded models by CID (a handful: bounded like the API's model cache).
-    var networks: [String: Network] = [:]
+    /// Loaded models by CID (a handful, like the API's model cache).
+    var networks = LoadedNetworks()
     /// Whether a batch is under way (the actor is reentrant at its awaits; batches must not overlap).
     var checking = false
 
@@ -186,8 +186,7 @@ public actor SpotChecker {
             ctx.logger.warning("spot check: model \(cid) does not load: \(error)")
         }
         guard let loaded else { return nil }
-        if networks.count >= 8 { networks.removeAll() }
-        networks[cid] = loaded
+        networks.insert(loaded, for: cid)
         return loaded
     }
 

@@ -103,3 +103,30 @@ int murmur_ossl_chacha_open(void *c, const uint8_t *nonce, const uint8_t *aad, s
     if (!update(ctx, aad, aad_len, in, len, out)) return 0;
     return ossl.cipher_final_ex(ctx, out + len, &n) == 1;
 }
+
+int murmur_ossl_chacha_begin(void *c, const uint8_t *nonce, const uint8_t *tag) {
+    EVP_CIPHER_CTX *ctx = (EVP_CIPHER_CTX *)c;
+    if (ossl.cipher_init_ex(ctx, NULL, NULL, NULL, nonce, -1) != 1) return 0;
+    if (!tag) return 1;
+    uint8_t copy[TAG_LEN];  // SET_TAG wants a mutable buffer
+    for (int i = 0; i < TAG_LEN; i++) copy[i] = tag[i];
+    return ossl.ctx_ctrl(ctx, CTRL_AEAD_SET_TAG, TAG_LEN, copy) == 1;
+}
+
+int murmur_ossl_chacha_update(void *c, const uint8_t *in, size_t len, uint8_t *out) {
+    return update((EVP_CIPHER_CTX *)c, NULL, 0, in, len, out);
+}
+
+int murmur_ossl_chacha_seal_final(void *c, uint8_t *tag) {
+    EVP_CIPHER_CTX *ctx = (EVP_CIPHER_CTX *)c;
+    int n = 0;
+    uint8_t none[1];
+    if (ossl.cipher_final_ex(ctx, none, &n) != 1) return 0;
+    return ossl.ctx_ctrl(ctx, CTRL_AEAD_GET_TAG, TAG_LEN, tag) == 1;
+}
+
+int murmur_ossl_chacha_open_final(void *c) {
+    int n = 0;
+    uint8_t none[1];
+    return ossl.cipher_final_ex((EVP_CIPHER_CTX *)c, none, &n) == 1;
+}

@@ -184,11 +184,60 @@ public struct ConnectionMachine: Sendable {
         var out = Output()
         var y = YamuxSession.Output()
         let readSize = buffer.readableBytes
-        try noise.receiveTransport(&buffer) { try yamux.receive($0, appendingTo: &y, chunkCapacity: readSize) }
+        if readSize >= Self.routedReadMinimum {
+            try receiveRouted(&buffer, into: &y)
+        } else {
+            try noise.receiveTransport(&buffer) { try yamux.receive($0, appendingTo: &y, chunkCapacity: readSize) }
+        }
         var plainOut = y.send
         for e in y.events { plainOut += try handle(e, into: &out.events) }
         out.send = try seal(plainOut)
         return out
+    }
+
+    /// Reads of at least this many bytes open data frames straight into the reader's chunk.
+    static let routedReadMinimum = 32 * 1024
+
+    /// The large-read path of `receive(buffer:)`: a Noise message that is one whole yamux data
+    /// frame (as full frames from Murmur, go- and rust-yamux are) has its header opened first,
+    /// then its payload straight into the chunk the stream's reader gets, so each byte is
+    /// written once, by the cipher. The frames of one stream go into one chunk; everything else
+    /// (control frames, other streams, a message split across reads or frames split across
+    /// messages) takes the general path. Once a message took the general path after a routed
+    /// frame, the rest of the read does too, so a stream's bytes stay in order.
+    private mutating func receiveRouted(_ buffer: inout ByteBuffer, into y: inout YamuxSession.Output) throws {
+        let readSize = buffer.readableBytes
+        var routedID: UInt32?
+        var placeholder: Int?
+        var routing = true
+        let chunk = try [UInt8](unsafeUninitializedCapacity: readSize) { chunk, filled in
+            filled = 0
+            try noise.receiveTransport(
+                &buffer, prefix: YamuxHeader.size,
+                route: { prefix, rest in
+                    // Plaintexts are shorter than the read's ciphertext, so the chunk has room.
+                    guard routing, let h = try? YamuxHeader(decoding: prefix), routedID == nil || routedID == h.streamID,
+                        yamux.acceptsRouted(h, length: rest), filled + rest <= chunk.count, let base = chunk.baseAddress
+                    else { return nil }
+                    return UnsafeMutableRawPointer(base + filled)
+                }
+            ) { plain, routedLength in
+                guard let routedLength else {
+                    if placeholder != nil { routing = false }
+                    try yamux.receive(plain, appendingTo: &y, chunkCapacity: placeholder == nil ? readSize : 0)
+                    return
+                }
+                let h = try YamuxHeader(decoding: plain)
+                yamux.receivedRouted(h)
+                filled += routedLength
+                if placeholder == nil {
+                    routedID = h.streamID
+                    placeholder = y.events.count
+                    y.events.append(.data(h.streamID, []))
+                }
+            }
+        }
+        if let placeholder, let routedID { y.events[placeholder] = .data(routedID, chunk) }
     }
 
     /// Routes a yamux event through per-stream negotiation; returns plaintext to send.
@@ -318,12 +367,13 @@ public struct ConnectionMachine: Sendable {
         })
     }
 
-    /// `drain(budget:)` sealing straight into `buffer` (the NIO write path: no intermediate array
-    /// of ciphertext). Full yamux frames fill Noise messages exactly (`maxFrameData`).
+    /// `drain(budget:)` sealing straight into `buffer` (the NIO write path): the cipher reads each
+    /// frame's data from the stream's queue and writes the ciphertext into `buffer`, no copy in
+    /// between. Full yamux frames fill Noise messages exactly (`maxFrameData`).
     mutating func drain(budget: Int, into buffer: inout ByteBuffer) throws -> [Event] {
         guard case .muxed = stage else { return [] }
-        let (bytes, events) = yamux.drain(budget: budget)
-        if !bytes.isEmpty { try bytes.withUnsafeBytes { try noise.encrypt($0, into: &buffer) } }
+        let (pieces, events) = yamux.drainFrames(budget: budget)
+        try noise.encrypt(pieces, into: &buffer)
         return events.compactMap { event -> Event? in
             if case .streamClosed(let id) = event { return .streamClosed(id) }
             return nil

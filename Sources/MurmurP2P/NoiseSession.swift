@@ -151,6 +151,18 @@ public struct NoiseSession: Sendable {
     /// buffer itself would first copy it); `body` must not keep the pointer. A message is copied
     /// only when it straddles two reads. A bad tag throws `decryptionFailed`: the connection must close.
     mutating func receiveTransport(_ incoming: inout ByteBuffer, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try receiveTransport(&incoming, prefix: 0, route: { _, _ in nil }) { plain, _ in try body(plain) }
+    }
+
+    /// `receiveTransport` where a whole message's first `prefix` plaintext bytes (a yamux
+    /// header) choose where the rest is opened: `route` gets them and the rest's length and
+    /// returns memory for the rest, or nil for the scratch buffer. It runs before the tag is
+    /// checked, so it must only choose. `body` then gets the plaintext and nil, or, when `route`
+    /// took the rest, just the prefix and the rest's length.
+    mutating func receiveTransport(
+        _ incoming: inout ByteBuffer, prefix: Int, route: (UnsafeRawBufferPointer, Int) -> UnsafeMutableRawPointer?,
+        _ body: (UnsafeRawBufferPointer, Int?) throws -> Void
+    ) throws {
         guard var cipher = receiveCipher else { throw P2PError.closed("Noise transport used before the handshake completed") }
         receiveCipher = nil  // the local copy is then the only one: its OpenSSL context is reused, not cloned
         defer { receiveCipher = cipher }
@@ -161,11 +173,19 @@ public struct NoiseSession: Sendable {
                     incoming.readableBytes >= 2 + Int(length)
                 {
                     // The whole message is in this read: open it where it lies.
-                    let n = try incoming.withUnsafeReadableBytes { bytes in
-                        try cipher.open(UnsafeRawBufferPointer(rebasing: bytes[2..<(2 + Int(length))]), into: scratch)
+                    let (n, routed) = try incoming.withUnsafeReadableBytes { bytes in
+                        let message = UnsafeRawBufferPointer(rebasing: bytes[2..<(2 + Int(length))])
+                        guard prefix > 0, message.count >= prefix + NoiseTransportCipher.tagLength else {
+                            return (try cipher.open(message, into: scratch), false)
+                        }
+                        return try cipher.open(message, prefix: prefix, scratch: scratch, route: route)
                     }
                     incoming.moveReaderIndex(forwardBy: 2 + Int(length))
-                    try body(UnsafeRawBufferPointer(rebasing: scratch[..<n]))
+                    if routed {
+                        try body(UnsafeRawBufferPointer(rebasing: scratch[..<prefix]), n - prefix)
+                    } else {
+                        try body(UnsafeRawBufferPointer(rebasing: scratch[..<n]), nil)
+                    }
                     continue
                 }
                 // A message split across reads: gather its length, then its body.
@@ -176,7 +196,7 @@ public struct NoiseSession: Sendable {
                 guard partial.count >= 2, partial.count == 2 + (Int(partial[0]) << 8 | Int(partial[1])) else { continue }
                 let n = try partial.withUnsafeBytes { try cipher.open(UnsafeRawBufferPointer(rebasing: $0[2...]), into: scratch) }
                 partial.removeAll(keepingCapacity: true)
-                try body(UnsafeRawBufferPointer(rebasing: scratch[..<n]))
+                try body(UnsafeRawBufferPointer(rebasing: scratch[..<n]), nil)
             }
         }
     }
@@ -206,6 +226,41 @@ public struct NoiseSession: Sendable {
             }
             start = end
         } while start < plaintext.count
+    }
+
+    /// Seals yamux's outgoing pieces as length-prefixed transport messages of at most 65535
+    /// bytes appended to `out` (nothing when there are none): each message's plaintext is read
+    /// piece by piece where it lies (headers on the stack, data in the streams' queues).
+    mutating func encrypt(_ outgoing: YamuxOutgoing, into out: inout ByteBuffer) throws {
+        guard !outgoing.isEmpty else { return }
+        guard var cipher = sendCipher else { throw P2PError.closed("Noise transport used before the handshake completed") }
+        sendCipher = nil  // the local copy is then the only one: its OpenSSL context is reused, not cloned
+        defer { sendCipher = cipher }
+        out.reserveCapacity(minimumWritableBytes: outgoing.count + (outgoing.count / Self.maxPlaintextLength + 1) * 18)
+        var left = outgoing.count
+        var index = 0  // the piece the next message starts in
+        var offset = 0  // and where in it
+        while left > 0 {
+            let count = min(left, Self.maxPlaintextLength)
+            out.writeInteger(UInt16(count + NoiseTransportCipher.tagLength))
+            try out.writeWithUnsafeMutableBytes(minimumWritableBytes: count + NoiseTransportCipher.tagLength) { room in
+                try cipher.seal(count: count, into: room) { emit in
+                    var need = count
+                    while need > 0 {
+                        let length = outgoing.pieces[index].count
+                        let take = min(need, length - offset)
+                        try outgoing.withBytes(of: index, offset..<(offset + take), emit)
+                        need -= take
+                        offset += take
+                        if offset == length {
+                            index += 1
+                            offset = 0
+                        }
+                    }
+                }
+            }
+            left -= count
+        }
     }
 
     static func frame(_ message: [UInt8]) -> [UInt8] {

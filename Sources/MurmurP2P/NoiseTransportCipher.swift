@@ -53,6 +53,40 @@ struct NoiseTransportCipher: Sendable {
         return plaintext.count + Self.tagLength
     }
 
+    /// Seals one message of `count` plaintext bytes given in pieces: `gather` passes each piece,
+    /// in order, to the function it gets; ciphertext ‖ tag go to `out` (at least `count + 16`
+    /// bytes). Returns the bytes written. The pieces are read where they lie (OpenSSL), so a
+    /// message made of a yamux header and a slice of a stream's queue is never assembled first.
+    mutating func seal(
+        count: Int, into out: UnsafeMutableRawBufferPointer,
+        gather: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws -> Int {
+        try checkNonce()
+        precondition(out.count >= count + Self.tagLength, "seal needs room for the tag")  // programmer error
+        try context.seal(nonce: Self.nonceBytes(nonce), count: count, into: out, gather: gather)
+        nonce += 1
+        return count + Self.tagLength
+    }
+
+    /// Opens one message body (ciphertext ‖ tag) whose first `prefix` plaintext bytes say where
+    /// the rest belongs: they go to `scratch`, `route` sees them and returns where to put the
+    /// remaining bytes (nil: `scratch` right after the prefix). Returns the plaintext length and
+    /// whether the rest went to `route`'s memory. With OpenSSL the rest is decrypted there
+    /// directly (a yamux data frame's payload straight into the reader's chunk). A bad tag throws
+    /// `decryptionFailed` after the bytes were written: the caller must then discard them.
+    mutating func open(
+        _ message: UnsafeRawBufferPointer, prefix: Int, scratch: UnsafeMutableRawBufferPointer,
+        route: (UnsafeRawBufferPointer, Int) -> UnsafeMutableRawPointer?
+    ) throws -> (count: Int, routed: Bool) {
+        guard message.count >= Self.tagLength + prefix else { throw P2PError.decryptionFailed }
+        try checkNonce()
+        let count = message.count - Self.tagLength
+        precondition(scratch.count >= count, "open needs room for the plaintext")  // programmer error
+        let routed = try context.open(nonce: Self.nonceBytes(nonce), message, prefix: prefix, scratch: scratch, route: route)
+        nonce += 1
+        return (count, routed)
+    }
+
     /// Opens one message body (ciphertext ‖ tag) into `out` (at least `message.count - 16` bytes;
     /// may be the message's own memory). Returns the plaintext length. The nonce advances only on
     /// success; a bad tag throws `decryptionFailed` and `out`'s bytes must not be used.
@@ -134,6 +168,41 @@ struct ChaChaPolyContext: Sendable {
         guard ok == 1 else { throw P2PError.closed("OpenSSL failed to seal a ChaCha20-Poly1305 message; reconnect") }
     }
 
+    /// `seal` of a plaintext given in pieces (`count` bytes in all, no associated data): with
+    /// OpenSSL each piece goes through the cipher where it lies; swift-crypto gathers them into
+    /// `out` first and seals there.
+    mutating func seal(
+        nonce: (UInt32, UInt32, UInt32), count: Int, into out: UnsafeMutableRawBufferPointer,
+        gather: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws {
+        var offset = 0
+        guard backend == .openSSL else {
+            try gather { piece in
+                precondition(offset + piece.count <= count, "pieces longer than the message")  // programmer error
+                UnsafeMutableRawBufferPointer(rebasing: out[offset..<(offset + piece.count)]).copyMemory(from: piece)
+                offset += piece.count
+            }
+            precondition(offset == count, "pieces shorter than the message")  // programmer error
+            try seal(nonce: nonce, UnsafeRawBufferPointer(rebasing: out[..<count]), into: out)
+            return
+        }
+        let ctx = try unique()
+        var nonce = nonce
+        let failure = P2PError.closed("OpenSSL failed to seal a ChaCha20-Poly1305 message; reconnect")
+        let begun = withUnsafeBytes(of: &nonce) { murmur_ossl_chacha_begin(ctx, $0.baseAddress?.assumingMemoryBound(to: UInt8.self), nil) }
+        guard begun == 1 else { throw failure }
+        let base = out.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        try gather { piece in
+            precondition(offset + piece.count <= count, "pieces longer than the message")  // programmer error
+            guard !piece.isEmpty else { return }
+            guard murmur_ossl_chacha_update(ctx, piece.baseAddress?.assumingMemoryBound(to: UInt8.self), piece.count, base?.advanced(by: offset)) == 1
+            else { throw failure }
+            offset += piece.count
+        }
+        precondition(offset == count, "pieces shorter than the message")  // programmer error
+        guard murmur_ossl_chacha_seal_final(ctx, base?.advanced(by: count)) == 1 else { throw failure }
+    }
+
     /// RFC 8439 §2.8 AEAD decryption of ciphertext ‖ tag into `out`; throws `decryptionFailed`
     /// when the tag does not verify (then `out` holds unauthenticated bytes: discard them).
     mutating func open(
@@ -162,6 +231,38 @@ struct ChaChaPolyContext: Sendable {
                                     out.baseAddress?.assumingMemoryBound(to: UInt8.self))
         }
         guard ok == 1 else { throw P2PError.decryptionFailed }
+    }
+
+    /// `open` in two parts: the first `prefix` plaintext bytes to `scratch`, the rest where
+    /// `route` says (given the prefix and the rest's length; nil: `scratch` after the prefix).
+    /// Returns whether `route` took the rest. Throws `decryptionFailed` on a bad tag. `route`
+    /// sees the prefix before the tag is checked: it may only choose, not act on it.
+    mutating func open(
+        nonce: (UInt32, UInt32, UInt32), _ message: UnsafeRawBufferPointer, prefix: Int, scratch: UnsafeMutableRawBufferPointer,
+        route: (UnsafeRawBufferPointer, Int) -> UnsafeMutableRawPointer?
+    ) throws -> Bool {
+        let count = message.count - NoiseTransportCipher.tagLength
+        let rest = count - prefix
+        guard backend == .openSSL else {
+            try open(nonce: nonce, message, into: scratch)
+            guard let target = route(UnsafeRawBufferPointer(rebasing: scratch[..<prefix]), rest) else { return false }
+            if let base = scratch.baseAddress { target.copyMemory(from: base + prefix, byteCount: rest) }
+            return true
+        }
+        let ctx = try unique()
+        var nonce = nonce
+        let input = message.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        let output = scratch.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        let begun = withUnsafeBytes(of: &nonce) {
+            murmur_ossl_chacha_begin(ctx, $0.baseAddress?.assumingMemoryBound(to: UInt8.self), input?.advanced(by: count))
+        }
+        guard begun == 1, murmur_ossl_chacha_update(ctx, input, prefix, output) == 1 else { throw P2PError.decryptionFailed }
+        let target = route(UnsafeRawBufferPointer(rebasing: scratch[..<prefix]), rest)
+        let destination = target?.assumingMemoryBound(to: UInt8.self) ?? output?.advanced(by: prefix)
+        guard murmur_ossl_chacha_update(ctx, input?.advanced(by: prefix), rest, destination) == 1, murmur_ossl_chacha_open_final(ctx) == 1 else {
+            throw P2PError.decryptionFailed
+        }
+        return target != nil
     }
 
     /// Owns the OpenSSL context (freed with the last copy).

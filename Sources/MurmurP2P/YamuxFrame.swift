@@ -79,6 +79,15 @@ public struct YamuxHeader: Equatable, Sendable {
             streamID: u32(4), length: u32(8))
     }
 
+    /// Calls `body` with the 12 header bytes on the stack (the data path: no array per frame).
+    func withEncoded<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        // A tuple of three UInt32s has no padding: its memory is exactly the 12 bytes.
+        var words = (
+            (UInt32(type.rawValue) << 16 | UInt32(flags.rawValue)).bigEndian, streamID.bigEndian, length.bigEndian
+        )
+        return try withUnsafeBytes(of: &words) { try body($0) }
+    }
+
     /// The 12 header bytes.
     public var encoded: [UInt8] {
         [

@@ -193,8 +193,13 @@ public struct YamuxSession: Sendable {
 
     /// Frames up to about `budget` bytes of queued data, one frame per stream in turn.
     public mutating func drain(budget: Int) -> (send: [UInt8], events: [Event]) {
-        var out: [UInt8] = []
-        out.reserveCapacity(budget + configuration.maxFrameData + 2 * YamuxHeader.size)
+        let (out, events) = drainFrames(budget: budget)
+        return (out.bytes, events)
+    }
+
+    /// `drain(budget:)` as pieces: the data stays in the streams' queues until it is sealed.
+    mutating func drainFrames(budget: Int) -> (send: YamuxOutgoing, events: [Event]) {
+        var out = YamuxOutgoing()
         var events: [Event] = []
         var progress = true
         while out.count < budget && progress {
@@ -215,26 +220,26 @@ public struct YamuxSession: Sendable {
 
     /// Frames queued data of `id` within its send window (at most `maxBytes`), then a pending FIN.
     private mutating func flush(_ id: UInt32, maxBytes: Int = .max, force: Bool = false) -> [UInt8] {
-        var out: [UInt8] = []
+        var out = YamuxOutgoing()
         flush(id, maxBytes: maxBytes, force: force, into: &out)
-        return out
+        return out.isEmpty ? [] : out.bytes
     }
 
     /// `flush`, appending the frames to `out`; the stream is mutated in place (`values[i]`) so
     /// that neither framing nor compaction copies its whole queue.
-    private mutating func flush(_ id: UInt32, maxBytes: Int, force: Bool, into out: inout [UInt8]) {
+    private mutating func flush(_ id: UInt32, maxBytes: Int, force: Bool, into out: inout YamuxOutgoing) {
         guard let i = streams.index(forKey: id), force || !configuration.drainExplicitly else { return }
         Self.frame(&streams.values[i], id: id, maxBytes: maxBytes, maxFrameData: configuration.maxFrameData, into: &out)
     }
 
-    private static func frame(_ s: inout Stream, id: UInt32, maxBytes: Int, maxFrameData: Int, into out: inout [UInt8]) {
+    private static func frame(_ s: inout Stream, id: UInt32, maxBytes: Int, maxFrameData: Int, into out: inout YamuxOutgoing) {
         var budget = maxBytes
         while s.queuedCount > 0 && s.sendWindow > 0 && budget > 0 {
             let n = min(s.queuedCount, Int(s.sendWindow), maxFrameData, budget)
             budget -= n
             let last = n == s.queuedCount && s.finPending
-            out += YamuxHeader(type: .data, flags: last ? .fin : [], streamID: id, length: UInt32(n)).encoded
-            out += s.queue[s.queueHead..<(s.queueHead + n)]
+            out.append(YamuxHeader(type: .data, flags: last ? .fin : [], streamID: id, length: UInt32(n)))
+            out.append(s.queue, s.queueHead..<(s.queueHead + n))
             s.queueHead += n
             s.sendWindow -= UInt32(n)
             s.framedTotal += UInt64(n)
@@ -253,7 +258,7 @@ public struct YamuxSession: Sendable {
             s.queueHead = 0
         }
         if s.finPending && s.queuedCount == 0 {
-            out += YamuxHeader(type: .windowUpdate, flags: .fin, streamID: id, length: 0).encoded
+            out.append(YamuxHeader(type: .windowUpdate, flags: .fin, streamID: id, length: 0))
             s.finPending = false
             s.localClosed = true
         }
@@ -325,6 +330,22 @@ public struct YamuxSession: Sendable {
                     chunkCapacity: chunkCapacity)
             }
         }
+    }
+
+    /// Whether a data frame with `header`, whose payload is the `length` bytes after it in a
+    /// Noise message, may be opened straight into the caller's chunk (`receivedRouted` then
+    /// follows): no partial frame is waiting, no flags, a stream open for reading, within its window.
+    func acceptsRouted(_ header: YamuxHeader, length: Int) -> Bool {
+        guard buffer.isEmpty, header.type == .data, header.flags.isEmpty, length > 0, Int(header.length) == length,
+            let s = streams[header.streamID], !s.remoteClosed
+        else { return false }
+        return header.length <= s.receiveWindow
+    }
+
+    /// A data frame `acceptsRouted` allowed arrived (its payload is in the caller's chunk, whose
+    /// `.data` event the caller makes): the stream's receive window shrinks as for any data frame.
+    mutating func receivedRouted(_ header: YamuxHeader) {
+        streams[header.streamID]?.receiveWindow -= header.length
     }
 
     /// Appends `payload` as a `.data` event, to the previous event's bytes when that is data of the

@@ -35,9 +35,25 @@ struct BenchP2P: AsyncParsableCommand {
     @Option(help: "Connects py-libp2p times (each ~0.25 s).")
     var pyHandshakes = 20
 
+    @Flag(help: "Measure only the stream (MB/s and CPU seconds): for profiling it with perf.")
+    var streamOnly = false
+
     func run() async throws {
         guard megabytes >= 1, handshakes >= 1, pyMegabytes >= 1, pyHandshakes >= 1 else {
             throw ValidationError("--megabytes, --handshakes, --py-megabytes and --py-handshakes must be at least 1")
+        }
+        if streamOnly {
+            options.progress("one yamux stream over Noise, \(megabytes) MB…")
+            let cpuBefore = P2PBenchmark.processCPUSeconds()
+            let stream = try await P2PBenchmark.streamBytesPerSecond(bytes: megabytes << 20)
+            let streamCPU = P2PBenchmark.processCPUSeconds() - cpuBefore
+            try options.emit(
+                ["benchmark": "p2p", "stream_bytes_per_second": stream, "stream_cpu_seconds": streamCPU, "stream_bytes": megabytes << 20],
+                table: [
+                    String(format: "one yamux stream over Noise        %9.1f MB/s", stream / 1e6),
+                    String(format: "  CPU used by the stream (both ends) %7.2f s per GB", streamCPU / Double(megabytes << 20) * 1e9),
+                ])
+            return
         }
         options.progress("ChaCha20-Poly1305 one-core limit (swift-crypto, OpenSSL)…")
         let swiftCrypto = try P2PBenchmark.chachaPolyBytesPerSecond(duration: 1)

@@ -82,6 +82,51 @@ import Testing
         #expect(Array(link.listenerEvents[before...]) == [.streamData(id, [1, 2, 3, 4, 5] + big), .streamRemoteClosed(id)])
     }
 
+    /// A large read takes the routed path (payloads opened straight into the reader's chunk):
+    /// whatever mix of streams, control frames and cuts arrives, each stream's bytes come out
+    /// whole and in order, and a tampered routed message fails the read.
+    @Test func routedReadsKeepEachStreamsBytesInOrder() throws {
+        var link = Link(chunk: 1 << 22, dialerID: Identity(), listenerID: Identity(), expected: nil)
+        try link.pump()
+        let (a, openA) = try link.dialer.openStream(protocols: ["/echo"])
+        let (b, openB) = try link.dialer.openStream(protocols: ["/other"])
+        link.toListener += openA.send + openB.send
+        try link.pump()
+        func data(_ n: Int, _ seed: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: $0 &* seed &+ seed) } }
+        let writes: [(UInt32, [UInt8])] = [(a, data(70_000, 3)), (b, data(5, 5)), (a, data(65_507, 7)), (b, data(131_014, 9)), (a, data(40, 11))]
+        var wire: [UInt8] = []
+        for (id, bytes) in writes { wire += try link.dialer.write(id, bytes).send }
+        wire += try link.dialer.closeWrite(a).send
+        wire += try link.dialer.write(b, data(3, 13)).send
+        let expectedA = writes.filter { $0.0 == a }.flatMap(\.1)
+        let expectedB = writes.filter { $0.0 == b }.flatMap(\.1) + data(3, 13)
+        for cut in [wire.count, 100_000, 65_537 * 2 + 5, 40_000] {
+            var listener = link.listener
+            var events: [ConnectionMachine.Event] = []
+            var offset = 0
+            while offset < wire.count {
+                let end = min(wire.count, offset + cut)
+                events += try listener.receive(Array(wire[offset..<end])).events
+                offset = end
+            }
+            var got: [UInt32: [UInt8]] = [:]
+            var closedA = false
+            for e in events {
+                if case .streamData(let id, let bytes) = e {
+                    #expect(!(id == a && closedA), "data after FIN, reads of \(cut)")
+                    got[id, default: []] += bytes
+                }
+                if case .streamRemoteClosed(a) = e { closedA = true }
+            }
+            #expect(got[a] == expectedA && got[b] == expectedB && closedA, "reads of \(cut)")
+        }
+        // A flipped bit in a routed message's payload fails the whole read.
+        var bad = try link.dialer.write(b, data(65_507, 17)).send
+        bad[40_000] ^= 1
+        var listener = link.listener
+        #expect(throws: P2PError.self) { try listener.receive(bad) }
+    }
+
     @Test func unsupportedStreamProtocolFailsOnlyThatStream() throws {
         var link = Link(chunk: 1 << 20, dialerID: Identity(), listenerID: Identity(), expected: nil)
         try link.pump()

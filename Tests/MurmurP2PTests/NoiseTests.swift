@@ -1,5 +1,6 @@
 import Crypto
 import MurmurCore
+import NIOCore
 import Testing
 
 @testable import MurmurP2P
@@ -129,6 +130,32 @@ import Testing
         var m2 = try b.receive(m1).send
         m2[m2.count - 20] ^= 0x40  // inside the encrypted payload: the AEAD tag check fails
         #expect(throws: P2PError.self) { try a.receive(m2) }
+    }
+
+    /// yamux's outgoing pieces (headers, slices of queues) seal into exactly the messages their
+    /// bytes in one array would: the same 65519-byte cuts, the same ciphertext.
+    @Test func piecesSealLikeTheirBytes() throws {
+        var a = NoiseSession(initiator: true, identity: Identity())
+        var b = NoiseSession(initiator: false, identity: Identity())
+        _ = try Self.pair(&a, &b, chunk: 100_000)
+        let queue = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        var pieces = YamuxOutgoing()
+        pieces.append(YamuxHeader(type: .data, streamID: 3, length: 65507))
+        pieces.append(queue, 0..<65507)
+        pieces.append(YamuxHeader(type: .windowUpdate, streamID: 5, length: 9))
+        pieces.append(YamuxHeader(type: .data, flags: .fin, streamID: 3, length: 100_000))
+        pieces.append(queue, 65507..<165_507)
+        pieces.append(queue, 7..<7)  // empty: dropped
+        #expect(pieces.count == 3 * 12 + 165_507 && pieces.pieces.count == 5)
+        var flat = a
+        let expected = try flat.encrypt(pieces.bytes)
+        var buffer = ByteBuffer()
+        try a.encrypt(pieces, into: &buffer)
+        #expect(Array(buffer.readableBytesView) == expected)
+        #expect(try b.receive(expected).plaintext == pieces.bytes)
+        var empty = ByteBuffer()
+        try a.encrypt(YamuxOutgoing(), into: &empty)
+        #expect(empty.readableBytes == 0)
     }
 
     @Test func transportMessagesSplitAtAnyPointDecryptTheSame() throws {

@@ -163,6 +163,79 @@ import Testing
         #expect(Array(buffer.prefix(n)) == plaintext)
     }
 
+    /// A message sealed from pieces (how yamux headers and queue slices are sealed) is the message
+    /// sealed in one piece, for any cut points, including pieces that cross 64-byte blocks.
+    @Test(arguments: backends) func sealsAMessageGivenInPieces(backend: ChaChaPolyContext.Backend) throws {
+        let key = (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 11) }
+        let plaintext = (0..<NoiseSession.maxPlaintextLength).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ 3) }
+        let cases: [(length: Int, cuts: [Int])] = [
+            (0, []), (1, [0, 1]), (12, [12]), (100, [12, 13, 64, 99]), (65519, [12]), (65519, [1, 12, 63, 64, 65, 1000, 65518]),
+        ]
+        for (length, cuts) in cases {
+            let message = Array(plaintext.prefix(length))
+            var reference = try NoiseTransportCipher(key: key, nonce: 5, sealing: true, backend: backend)
+            let expected = try Self.seal(&reference, message)
+            var sealer = try NoiseTransportCipher(key: key, nonce: 5, sealing: true, backend: backend)
+            var out = [UInt8](repeating: 0, count: length + 16)
+            let bounds = [0] + cuts + [length]
+            let n = try message.withUnsafeBytes { m in
+                try out.withUnsafeMutableBytes { o in
+                    try sealer.seal(count: length, into: o) { emit in
+                        for (a, b) in zip(bounds, bounds.dropFirst()) { try emit(UnsafeRawBufferPointer(rebasing: m[a..<b])) }
+                    }
+                }
+            }
+            #expect(n == length + 16)
+            #expect(out == expected, "length \(length), cuts \(cuts)")
+            #expect(sealer.nonce == 6)
+        }
+    }
+
+    /// Opening with a routed rest (a yamux header to scratch, the payload to the reader's chunk)
+    /// gives the same plaintext as opening in one piece; a tampered message still fails.
+    @Test(arguments: backends) func opensTheRestWhereTheRouteSays(backend: ChaChaPolyContext.Backend) throws {
+        let key = (0..<32).map { UInt8($0 &+ 100) }
+        let plaintext = (0..<65519).map { UInt8(truncatingIfNeeded: $0 &* 17) }
+        var sealer = try NoiseTransportCipher(key: key, sealing: true, backend: backend)
+        let sealed = try Self.seal(&sealer, plaintext)
+        for routeIt in [true, false] {
+            var opener = try NoiseTransportCipher(key: key, sealing: false, backend: backend)
+            var scratch = [UInt8](repeating: 0, count: 65535)
+            var target = [UInt8](repeating: 0, count: 65519 - 12)
+            var seen: [UInt8] = []
+            let (n, routed) = try sealed.withUnsafeBytes { m in
+                try scratch.withUnsafeMutableBytes { s in
+                    try target.withUnsafeMutableBytes { t in
+                        try opener.open(m, prefix: 12, scratch: s) { prefix, rest in
+                            seen = Array(prefix)
+                            #expect(rest == 65519 - 12)
+                            return routeIt ? t.baseAddress : nil
+                        }
+                    }
+                }
+            }
+            #expect(n == 65519 && routed == routeIt && opener.nonce == 1)
+            #expect(seen == Array(plaintext.prefix(12)))
+            #expect(Array(scratch.prefix(12)) == Array(plaintext.prefix(12)))
+            #expect((routeIt ? target : Array(scratch[12..<65519])) == Array(plaintext[12...]))
+        }
+        for position in [3, 40_000, sealed.count - 1] {
+            var bad = sealed
+            bad[position] ^= 0x80
+            var opener = try NoiseTransportCipher(key: key, sealing: false, backend: backend)
+            var scratch = [UInt8](repeating: 0, count: 65535)
+            var target = [UInt8](repeating: 0, count: 65519)
+            #expect(throws: P2PError.decryptionFailed) {
+                try bad.withUnsafeBytes { m in
+                    try scratch.withUnsafeMutableBytes { s in
+                        try target.withUnsafeMutableBytes { t in _ = try opener.open(m, prefix: 12, scratch: s) { _, _ in t.baseAddress } }
+                    }
+                }
+            }
+            #expect(opener.nonce == 0)
+        }
+    }
+
     /// Copies are values: a copy used after the original goes on from the same nonce with the same
     /// result, and neither disturbs the other's OpenSSL context.
     @Test(arguments: backends) func copiesAreIndependentValues(backend: ChaChaPolyContext.Backend) throws {

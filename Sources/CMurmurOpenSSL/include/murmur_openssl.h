@@ -29,4 +29,21 @@ int murmur_ossl_chacha_seal(void *ctx, const uint8_t *nonce, const uint8_t *aad,
 int murmur_ossl_chacha_open(void *ctx, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
                             const uint8_t *in, size_t len, uint8_t *out);
 
+/// Starts one message on a context from murmur_ossl_chacha_new with the 12-byte `nonce` (no
+/// associated data); murmur_ossl_chacha_update then takes the message in pieces of any length.
+/// For opening, `tag` is the message's 16-byte tag (checked by murmur_ossl_chacha_open_final);
+/// for sealing it is NULL. Returns 1 on success.
+int murmur_ossl_chacha_begin(void *ctx, const uint8_t *nonce, const uint8_t *tag);
+
+/// Seals or opens the next `len` bytes of the message begun with murmur_ossl_chacha_begin:
+/// `len` bytes to `out` (may equal `in`). Returns 1 on success.
+int murmur_ossl_chacha_update(void *ctx, const uint8_t *in, size_t len, uint8_t *out);
+
+/// Ends a sealed message: its 16-byte tag to `tag`. Returns 1 on success.
+int murmur_ossl_chacha_seal_final(void *ctx, uint8_t *tag);
+
+/// Ends an opened message: 1 when the tag given to murmur_ossl_chacha_begin verifies, else 0
+/// (then every byte the updates wrote must be discarded).
+int murmur_ossl_chacha_open_final(void *ctx);
+
 #endif

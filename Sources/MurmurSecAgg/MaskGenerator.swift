@@ -7,7 +7,9 @@ import _CryptoExtras
 /// Bonawitz et al. (CCS 2017, §4) need a PRG from seeds to Z_R^d; we use a stream cipher's
 /// keystream with a fixed zero nonce, which is safe because every seed keys exactly one stream.
 public enum MaskPRG: String, Sendable, CaseIterable {
-    /// AES-128 in counter mode (BoringSSL, AES-NI when available), keyed by the XOR of the seed's halves.
+    /// AES-128 in counter mode, keyed by the XOR of the seed's halves; block i of the keystream is
+    /// AES_k(0^96 ‖ i as 32-bit big-endian). Computed by the C kernel (VAES or AES-NI) or BoringSSL,
+    /// byte-identical (`MaskPRGBackend`).
     case aes128CTR
     /// AES-256 in counter mode, keyed by the full seed.
     case aes256CTR
@@ -27,8 +29,25 @@ public struct MaskGenerator: Sendable {
     /// The keystream generator.
     public let prg: MaskPRG
 
-    /// A generator over `prg`.
-    public init(prg: MaskPRG = .protocolDefault) { self.prg = prg }
+    /// Who computes AES-128-CTR (ignored by the other PRGs); every backend gives the same bytes.
+    public let backend: MaskPRGBackend
+    /// The AES kernel id when `prg` is AES-128-CTR and a C kernel runs on this CPU.
+    let aesKernel: Int32?
+
+    /// A generator over `prg`; `backend` picks the AES-128-CTR code (default: the fastest here).
+    public init(prg: MaskPRG = .protocolDefault, backend: MaskPRGBackend = .automatic) {
+        self.prg = prg
+        self.backend = backend.resolved
+        self.aesKernel = prg == .aes128CTR ? backend.kernelID : nil
+    }
+
+    /// The AES-128 key of a 32-byte seed: the XOR of its halves.
+    static func aes128Key(_ seed: [UInt8]) -> [UInt8] { (0..<16).map { seed[$0] ^ seed[$0 + 16] } }
+
+    static func checkSeed(_ seed: [UInt8], byteCount: Int) throws {
+        guard seed.count == 32 else { throw SecAggError.malformed("mask seeds are 32 bytes, got \(seed.count)") }
+        guard byteCount / 16 < Int(UInt32.max) else { throw SecAggError.invalidParameters("mask longer than 2^32 blocks") }
+    }
 
     /// The raw keystream: `byteCount` bytes of PRG(seed).
     public func keystream(seed: [UInt8], byteCount: Int) throws -> [UInt8] {
@@ -45,12 +64,26 @@ public struct MaskGenerator: Sendable {
     /// Calls `body(offset, chunk)` for consecutive keystream chunks; chunk i starts at block
     /// i·chunkBytes/64 (ChaCha20) or i·chunkBytes/16 (AES), so the chunks form one stream.
     func forEachChunk(seed: [UInt8], byteCount: Int, _ body: (Int, UnsafeRawBufferPointer) -> Void) throws {
-        guard seed.count == 32 else { throw SecAggError.malformed("mask seeds are 32 bytes, got \(seed.count)") }
-        guard byteCount / 16 < Int(UInt32.max) else { throw SecAggError.invalidParameters("mask longer than 2^32 blocks") }
+        try Self.checkSeed(seed, byteCount: byteCount)
+        if let kernel = aesKernel {
+            let aes = AESCTRKernel(key: Self.aes128Key(seed), kernel: kernel)
+            var buffer = [UInt8](repeating: 0, count: min(Self.chunkBytes, byteCount))
+            var offset = 0
+            while offset < byteCount {
+                let length = min(Self.chunkBytes, byteCount - offset)
+                buffer.withUnsafeMutableBytes { raw in
+                    let chunk = UnsafeMutableRawBufferPointer(rebasing: raw[0..<length])
+                    aes.keystream(counterBlock: AESCTRKernel.maskCounterBlock(UInt32(offset / 16)), into: chunk)
+                    body(offset, UnsafeRawBufferPointer(chunk))
+                }
+                offset += length
+            }
+            return
+        }
         let zeros = [UInt8](repeating: 0, count: min(Self.chunkBytes, byteCount))
         let key: SymmetricKey
         switch prg {
-        case .aes128CTR: key = SymmetricKey(data: (0..<16).map { seed[$0] ^ seed[$0 + 16] })
+        case .aes128CTR: key = SymmetricKey(data: Self.aes128Key(seed))
         case .aes256CTR, .chacha20: key = SymmetricKey(data: seed)
         }
         var offset = 0
@@ -87,6 +120,13 @@ public struct MaskGenerator: Sendable {
 
     /// acc ← acc ± PRG(seed) (wrapping, i.e. mod 2^32).
     public func accumulate(seed: [UInt8], into acc: inout [UInt32], subtract: Bool) throws {
+        if let kernel = aesKernel {
+            // Keystream and add fused in the C kernel: the keystream never goes through memory.
+            try Self.checkSeed(seed, byteCount: acc.count * 4)
+            let aes = AESCTRKernel(key: Self.aes128Key(seed), kernel: kernel)
+            acc.withUnsafeMutableBufferPointer { aes.accumulate(counterBlock: AESCTRKernel.maskCounterBlock(0), into: $0, subtract: subtract) }
+            return
+        }
         try acc.withUnsafeMutableBufferPointer { out in
             try forEachChunk(seed: seed, byteCount: out.count * 4) { offset, raw in
                 let first = offset / 4, n = raw.count / 4
@@ -104,8 +144,10 @@ public struct MaskGenerator: Sendable {
 /// Throughput measurements of the mask PRGs: the limit that mask expansion can reach.
 public enum MaskPRGBenchmark {
     /// Keystream throughput of `prg` in bytes per second, over chunks of `bytes` for at least `minSeconds`.
-    public static func keystreamBytesPerSecond(prg: MaskPRG, bytes: Int = 1 << 22, minSeconds: Double = 0.5) throws -> Double {
-        let gen = MaskGenerator(prg: prg)
+    public static func keystreamBytesPerSecond(
+        prg: MaskPRG, backend: MaskPRGBackend = .automatic, bytes: Int = 1 << 22, minSeconds: Double = 0.5
+    ) throws -> Double {
+        let gen = MaskGenerator(prg: prg, backend: backend)
         let seed = [UInt8](repeating: 7, count: 32)
         var total = 0
         let clock = ContinuousClock()
@@ -123,8 +165,10 @@ public enum MaskPRGBenchmark {
     }
 
     /// Mask-expansion throughput (keystream plus the add into an accumulator) in bytes per second.
-    public static func expansionBytesPerSecond(prg: MaskPRG, words: Int = 1 << 20, minSeconds: Double = 0.5) throws -> Double {
-        let gen = MaskGenerator(prg: prg)
+    public static func expansionBytesPerSecond(
+        prg: MaskPRG, backend: MaskPRGBackend = .automatic, words: Int = 1 << 20, minSeconds: Double = 0.5
+    ) throws -> Double {
+        let gen = MaskGenerator(prg: prg, backend: backend)
         let seed = [UInt8](repeating: 7, count: 32)
         var acc = [UInt32](repeating: 0, count: words)
         var total = 0

@@ -25,6 +25,13 @@ struct BenchSecAgg: AsyncParsableCommand {
             --flower-budget-ratio R, each point's budget is max(--flower-budget, R × Murmur's server CPU \
             time + an allowance for Flower's clients, which spend most (58–70 %) of its CPU before its \
             server's costliest stage), `flower_budget_seconds` in the row, and every point is run.
+
+            With --flower-bound, Flower's round is not run; instead scripts/reference/flower_unmask_bound.py \
+            times Flower's own unmasking functions (Shamir combine on t real shares, key agreement, \
+            pseudo_rand_gen, vector add) and multiplies by the calls its unmask stage makes for this \
+            point's n, d, dropped count, k and t: `flower_server_seconds_at_least` (a lower bound on \
+            Flower's server time; it leaves out its other stages and Python overhead) and \
+            `ratio_vs_flower_at_least`, `flower_bound` in the row.
             """)
 
     @OptionGroup var options: BenchOptions
@@ -46,6 +53,9 @@ struct BenchSecAgg: AsyncParsableCommand {
         valueName: "R"))
     var flowerBudgetRatio: Double?
 
+    @Flag(help: "Instead of Flower's round, a measured lower bound on its server time (its unmask stage's calls timed one by one, flower_unmask_bound.py).")
+    var flowerBound = false
+
     func validate() throws {
         if let r = flowerBudgetRatio, !(r > 0) {
             throw ValidationError("--flower-budget-ratio takes a positive number, got \(r)")
@@ -63,13 +73,20 @@ struct BenchSecAgg: AsyncParsableCommand {
             return v / 100
         }
         var prgRows = [[String: Any]]()
-        var table = ["PRG         keystream GB/s   expansion GB/s   ratio"]
-        for (name, prg) in [("aes128-ctr", MaskPRG.aes128CTR), ("chacha20", MaskPRG.chacha20)] {
+        var table = ["PRG             keystream GB/s   expansion GB/s   ratio"]
+        let aesBest = MaskPRGBackend.best
+        var prgs: [(String, MaskPRG, MaskPRGBackend)] = [("aes128-ctr", .aes128CTR, .automatic)]
+        if aesBest != .library { prgs.append(("aes128-ctr-lib", .aes128CTR, .library)) }
+        prgs.append(("chacha20", .chacha20, .automatic))
+        for (name, prg, backend) in prgs {
             options.progress("PRG \(name)…")
-            let ks = try MaskPRGBenchmark.keystreamBytesPerSecond(prg: prg)
-            let ex = try MaskPRGBenchmark.expansionBytesPerSecond(prg: prg)
-            prgRows.append(["prg": name, "keystream_bytes_per_second": ks, "expansion_bytes_per_second": ex, "ratio_vs_keystream": ex / ks])
-            table.append(name.padding(toLength: 10, withPad: " ", startingAt: 0)
+            let ks = try MaskPRGBenchmark.keystreamBytesPerSecond(prg: prg, backend: backend)
+            let ex = try MaskPRGBenchmark.expansionBytesPerSecond(prg: prg, backend: backend)
+            prgRows.append([
+                "prg": name, "backend": prg == .aes128CTR ? backend.resolvedName : "library",
+                "keystream_bytes_per_second": ks, "expansion_bytes_per_second": ex, "ratio_vs_keystream": ex / ks,
+            ])
+            table.append(name.padding(toLength: 14, withPad: " ", startingAt: 0)
                 + String(format: "   %14.2f   %14.2f   %5.2f", ks / 1e9, ex / 1e9, ex / ks))
         }
         var rows = [[String: Any]]()
@@ -87,7 +104,19 @@ struct BenchSecAgg: AsyncParsableCommand {
                         "bytes_sent_per_client": r.bytesSentPerClient, "clock": "process CPU time",
                     ]
                     var flowerCell = "                 —        —"
-                    if !options.noReference {
+                    if flowerBound {
+                        options.progress("  Flower unmask-stage bound n=\(n) d=\(d) dropout \(Int(p * 100)) %…")
+                        let f = try options.reference("flower_unmask_bound.py", [
+                            "--clients", String(n), "--dimension", String(d), "--dropout", String(p),
+                            "--shares", String(r.degree), "--threshold", String(r.threshold),
+                        ])
+                        row["flower_bound"] = f
+                        if let least = f["flower_server_seconds_at_least"] as? Double {
+                            row["flower_server_seconds_at_least"] = least
+                            row["ratio_vs_flower_at_least"] = least / r.serverSeconds
+                            flowerCell = String(format: "  ≥ %13.1f   ≥ %.1f× (bound)", least * 1000, least / r.serverSeconds)
+                        }
+                    } else if !options.noReference {
                         if flowerBudgetRatio == nil, overBudget.contains(where: { n >= $0.n && d >= $0.d && p >= $0.p }) {
                             row["flower"] = ["skipped": "over budget (a smaller point already was)"]
                             flowerCell = "  skipped (budget)        —"
@@ -134,4 +163,9 @@ struct BenchSecAgg: AsyncParsableCommand {
         }
         try options.emit(object, table: table)
     }
+}
+
+extension MaskPRGBackend {
+    /// The backend `.automatic` stands for on this CPU, as printed in the PRG rows.
+    var resolvedName: String { self == .automatic ? MaskPRGBackend.best.rawValue : rawValue }
 }

@@ -2,10 +2,10 @@
  * (index mod G), the unit of largest truncated magnitude, in the proof's wire form.
  *
  * With G = 16 a class is a SIMD lane: one pass over the row's 16-value chunks keeps, per lane,
- * the largest key tagged with 255 - chunk (so ties go to the lower index) and the raw value
- * behind it — load, and, compare, masked or, compare, two masked moves per 16 values, no
- * shuffle and no data-dependent branch — then one byte shuffle packs the 16 entries (64 bytes)
- * and one store writes them. */
+ * the largest key tagged with 255 - chunk (so ties go to the lower index) — a load, one
+ * ternary-logic op, one max and one or per 16 values — then the entries are the keys (a lane with
+ * a negative value fetches its chosen values by a masked gather for their sign), one byte shuffle
+ * packs them (64 bytes) and one store writes them. */
 #include "murmur_proof.h"
 
 #include <stdint.h>
@@ -14,12 +14,12 @@
 #include <immintrin.h>
 #endif
 
-/* The selection key of one value: |x| bits with the low 8 cleared; NaN ranks below every number. */
+/* The selection key of one value: |x| bits with the low 8 cleared (NaN, with its payload, ranks
+ * above every number: a model producing NaN yields no verifiable receipt anyway). */
 static inline int64_t gm_key(float x) {
     uint32_t b;
     memcpy(&b, &x, 4);
-    b &= 0x7FFFFFFFu;
-    return b > 0x7F800000u ? -1 : (int64_t)(b & 0x7FFFFF00u);
+    return (int64_t)(b & 0x7FFFFF00u);
 }
 
 static inline void gm_pack(uint8_t *o, int i, float x, int wide) {
@@ -52,7 +52,7 @@ static void gm_portable(const float *h, int rows, int width, ptrdiff_t ld, int g
 #define GM_AVX512 __attribute__((target("avx512f,avx512bw")))
 
 GM_AVX512 static void gm_avx512(const float *h, int rows, int width, ptrdiff_t ld, uint8_t *out) {
-    const __m512i mag = _mm512_set1_epi32(0x7FFFFF00), inf = _mm512_set1_epi32(0x7F800000);
+    const __m512i mag = _mm512_set1_epi32(0x7FFFFF00);
     const __m512i neg1 = _mm512_set1_epi32(-1);
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const int wide = width > 256, chunks = (width + 15) >> 4;
@@ -64,25 +64,27 @@ GM_AVX512 static void gm_avx512(const float *h, int rows, int width, ptrdiff_t l
                                                   0x0506078001020380LL, 0x0D0E0F80090A0B80LL, 0x0506078001020380LL, 0x0D0E0F80090A0B80LL);
     for (int r = 0; r < rows; r++) {
         const float *v = h + (ptrdiff_t)r * ld;
-        __m512i m = neg1, s = _mm512_setzero_si512();
-        for (int c = 0; c < chunks; c++) {
-            const __mmask16 lm = c == chunks - 1 ? tail : 0xFFFF;
-            const __m512i x = _mm512_maskz_loadu_epi32(lm, v + 16 * c);
-            const __m512i a = _mm512_and_si512(x, mag);
-            /* NaN: key 0, below every tagged number (tags 255 - c >= 1) */
-            const __m512i key = _mm512_maskz_or_epi32(_mm512_cmple_epi32_mask(a, inf), a, _mm512_set1_epi32(255 - c));
-            const __mmask16 gt = _mm512_mask_cmpgt_epi32_mask(lm, key, m);
-            m = _mm512_mask_mov_epi32(m, gt, key);
-            s = _mm512_mask_mov_epi32(s, gt, x);
+        /* key = (|x| & 0x7FFFFF00) | (255 - chunk): one ternary-logic op; max keeps the largest
+         * and, on equal magnitudes, the lower chunk */
+        __m512i m = neg1, any = _mm512_setzero_si512();
+        for (int c = 0; c < chunks - 1; c++) {
+            const __m512i x = _mm512_loadu_si512(v + 16 * c);
+            m = _mm512_max_epi32(m, _mm512_ternarylogic_epi32(x, mag, _mm512_set1_epi32(255 - c), 0xEA));
+            any = _mm512_or_si512(any, x);
         }
-        /* index = lane + 16 * chunk, chunk = 255 - tag (a NaN winner has tag 0: find its chunk) */
-        __m512i tag = _mm512_and_si512(m, _mm512_set1_epi32(0xFF));
-        const __mmask16 nan = _mm512_cmpeq_epi32_mask(tag, _mm512_setzero_si512());
-        __m512i idx = _mm512_add_epi32(iota, _mm512_slli_epi32(_mm512_sub_epi32(_mm512_set1_epi32(255), tag), 4));
-        if (nan) {
-            /* rare (a class of NaNs only): the first NaN of the lane, i.e. chunk 0 */
-            idx = _mm512_mask_mov_epi32(idx, nan, iota);
+        {
+            const int c = chunks - 1;
+            const __m512i x = _mm512_maskz_loadu_epi32(tail, v + 16 * c);
+            m = _mm512_mask_max_epi32(m, tail, m, _mm512_ternarylogic_epi32(x, mag, _mm512_set1_epi32(255 - c), 0xEA));
+            any = _mm512_or_si512(any, x);
         }
+        /* index = lane + 16 * (255 - tag); the value's top 24 bits are the key's, with the sign:
+         * 0 in a lane without any sign bit set (a ReLU layer), else fetched by a masked gather */
+        const __m512i tag = _mm512_and_si512(m, _mm512_set1_epi32(0xFF));
+        const __m512i idx = _mm512_add_epi32(iota, _mm512_slli_epi32(_mm512_sub_epi32(_mm512_set1_epi32(255), tag), 4));
+        __m512i s = m;  /* the shuffle below drops the tag byte */
+        const __mmask16 neg = _mm512_cmplt_epi32_mask(any, _mm512_setzero_si512());
+        if (neg) s = _mm512_mask_i32gather_epi32(s, neg, idx, (const void *)v, 4);
         const __m512i word = _mm512_shuffle_epi8(s, shuf);
         const __m512i packed = wide ? _mm512_or_si512(word, _mm512_or_si512(_mm512_srli_epi32(idx, 8), _mm512_and_si512(_mm512_slli_epi32(idx, 8), _mm512_set1_epi32(0xFF00))))
                                     : _mm512_or_si512(word, idx);

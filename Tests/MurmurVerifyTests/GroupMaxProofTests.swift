@@ -9,11 +9,11 @@ import Testing
 /// comparison excuses near ties within a class and flags a wrong unit or value.
 @Suite(.ownThreads) struct GroupMaxProofTests {
     /// The definition, written out: per class g (index mod G), the unit of largest key (|x| bits
-    /// with the low 8 cleared, NaN below every number), ties to the lower index.
+    /// with the low 8 cleared, NaN above every number), ties to the lower index.
     static func reference(_ v: ArraySlice<Float>, groups: Int) -> [UInt8] {
         let width = v.count, g = min(groups, width), wide = width > 256
         let base = v.startIndex
-        func key(_ x: Float) -> Int64 { x.isNaN ? -1 : Int64(x.magnitude.bitPattern & 0x7FFF_FF00) }
+        func key(_ x: Float) -> Int64 { Int64(x.bitPattern & 0x7FFF_FF00) }
         var out = [UInt8]()
         for c in 0..<g {
             var best = c

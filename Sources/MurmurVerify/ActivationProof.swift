@@ -211,6 +211,7 @@ public struct ProofComparison: Equatable, Sendable {
     /// falls short of the unit it should be (0 when it is that unit): near ties are honest.
     public var shortfalls: [Double]
 
+    /// A comparison from its parts (what `compare(with:tieTolerance:)` of either proof returns).
     public init(checked: Int, notInTopK: Int, relativeErrors: [Double], expected: Int, shortfalls: [Double] = []) {
         self.checked = checked
         self.notInTopK = notInTopK
@@ -247,6 +248,7 @@ public struct ProofThresholds: Sendable, Equatable {
     /// unit it should be (the k-th largest, or its class's largest) to count as a tie.
     public var tieTolerance: Double
 
+    /// Thresholds of one's own, e.g. from `murmur bench verify`'s honest maxima on other hardware.
     public init(maxOutliers: Int, maxRelativeError: Double, maxOutputError: Double, tieTolerance: Double = 3e-6) {
         self.maxOutliers = maxOutliers
         self.maxRelativeError = maxRelativeError

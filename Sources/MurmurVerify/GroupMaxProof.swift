@@ -17,8 +17,10 @@ public struct GroupMaxProof: Equatable, Sendable {
     /// Classes per proof the prover uses by default (64 bytes).
     public static let defaultGroups = 16
 
+    /// A proof from its entries (class order); for tests and tools that build proofs by hand.
     public init(entries: [(index: Int, bits: UInt32)]) { self.entries = entries }
 
+    /// Same entries in the same order.
     public static func == (a: GroupMaxProof, b: GroupMaxProof) -> Bool {
         a.entries.count == b.entries.count && zip(a.entries, b.entries).allSatisfy { $0.index == $1.index && $0.bits == $1.bits }
     }

@@ -15,8 +15,11 @@ public struct InferenceProver {
     /// The model's identity (the manifest CID).
     public let modelCID: String
     public let identity: Identity
-    /// Activations committed per input (4 proof bytes each).
+    /// Activations committed per input (4 proof bytes each): the k of the top-k (version 1) or
+    /// the number of classes (version 2).
     public var k: Int
+    /// Receipt version to issue: 2 (`GroupMaxProof`, the default) or 1 (top-k `ActivationProof`).
+    public var version: Int64 = Receipt.version
     public var mode: InferenceMode
     /// Samples per forward pass on the fast path (the result does not depend on it beyond
     /// floating-point reassociation, which verification tolerates).
@@ -51,8 +54,13 @@ public struct InferenceProver {
                     // its penultimate matrix (still in cache)
                     let (l, hidden, width) = network.inference(features: xs, batch: n)
                     logits = l
-                    proofBytes = ActivationProof.proofByteCount(width: width, k: k)
-                    proofs = hidden.withUnsafeBufferPointer { ActivationProof.commitRows($0, rows: n, width: width, k: k) }
+                    if version == 1 {
+                        proofBytes = ActivationProof.proofByteCount(width: width, k: k)
+                        proofs = hidden.withUnsafeBufferPointer { ActivationProof.commitRows($0, rows: n, width: width, k: k) }
+                    } else {
+                        proofBytes = GroupMaxProof.proofByteCount(width: width, groups: k)
+                        proofs = hidden.withUnsafeBufferPointer { GroupMaxProof.commitRows($0, rows: n, width: width, groups: k) }
+                    }
                 }
                 for s in 0..<n {
                     let x = UnsafeBufferPointer(rebasing: xs[(s * d)..<((s + 1) * d)])
@@ -63,14 +71,16 @@ public struct InferenceProver {
                     } else {
                         let (o, act) = try ExactInference.run(network, input: x)
                         out = o
-                        proof = act.withUnsafeBufferPointer { ActivationProof.commitBytes($0, k: k) }
+                        proof = act.withUnsafeBufferPointer {
+                            version == 1 ? ActivationProof.commitBytes($0, k: k) : GroupMaxProof.commitRows($0, rows: 1, width: $0.count, groups: k)
+                        }
                     }
                     let label = argmax(out)
                     var nonceBytes = [UInt8]()
                     for _ in 0..<2 { withUnsafeBytes(of: nonces.next()) { nonceBytes += $0 } }
                     let nonce = Multibase.hex(nonceBytes)
                     var r = Receipt(model: modelCID, inputDigest: Receipt.digest(of: x), output: out, label: label,
-                                    proof: proof, mode: mode, device: "", timestamp: now, nonce: nonce)
+                                    proof: proof, mode: mode, device: "", timestamp: now, nonce: nonce, version: version)
                     try r.sign(with: identity)
                     results.append(Result(logits: out, label: label, receipt: r))
                 }

@@ -17,13 +17,18 @@ public enum InferenceMode: String, Sendable, Codable {
 /// Ed25519 over the canonical bytes of the object without `signature`. Reals are written as
 /// strings holding Swift's shortest round-tripping Float32 text, so they survive exactly.
 public struct Receipt: Sendable, Equatable {
-    /// Schema version.
-    public static let version: Int64 = 1
+    /// The schema version new receipts carry: 2, whose proof is a `GroupMaxProof`. Version 1
+    /// (an `ActivationProof`, exact top-k) still parses and verifies.
+    public static let version: Int64 = 2
+    /// Versions this build verifies.
+    public static let supportedVersions: ClosedRange<Int64> = 1...2
     /// Upper bounds that keep a hostile receipt from costing memory or time.
     public static let maxOutputs = 4096
     public static let maxProofBytes = 256
     public static let maxLineBytes = 1 << 16
 
+    /// Schema version: 1 (top-k `ActivationProof`) or 2 (`GroupMaxProof`).
+    public var version: Int64
     /// CID of the model manifest.
     public var model: String
     /// Hex SHA-256 of the input's Float32 little-endian bytes.
@@ -53,7 +58,7 @@ public struct Receipt: Sendable, Equatable {
     /// The JSON object without the signature (what is signed).
     func unsignedObject() -> [String: JSONValue] {
         [
-            "v": .integer(Self.version),
+            "v": .integer(version),
             "model": .string(model),
             "input": .string(inputDigest),
             "output": .array(output.map { .string(String($0)) }),
@@ -89,7 +94,9 @@ public struct Receipt: Sendable, Equatable {
     }
 
     public init(model: String, inputDigest: String, output: [Float], label: Int, proof: [UInt8],
-                mode: InferenceMode, device: String, timestamp: Int64, nonce: String, signature: [UInt8] = []) {
+                mode: InferenceMode, device: String, timestamp: Int64, nonce: String, signature: [UInt8] = [],
+                version: Int64 = Receipt.version) {
+        self.version = version
         self.model = model
         self.inputDigest = inputDigest
         self.output = output
@@ -123,7 +130,9 @@ public struct Receipt: Sendable, Equatable {
             guard case .integer(let i)? = o[k] else { throw .malformed("field '\(k)' missing or not an integer") }
             return i
         }
-        guard try integer("v") == Self.version else { throw .malformed("unsupported receipt version") }
+        let v = try integer("v")
+        guard Self.supportedVersions.contains(v) else { throw .malformed("unsupported receipt version \(v); this build reads \(Self.supportedVersions)") }
+        version = v
         model = try string("model")
         inputDigest = try string("input")
         guard inputDigest.count == 64, inputDigest.allSatisfy(\.isHexDigit) else { throw .malformed("input digest is not 64 hex digits") }

@@ -31,6 +31,33 @@ public struct ReceiptVerifier {
         let key = r.device + "/" + r.nonce
         guard !seen.contains(key) else { throw .replayedNonce(r.nonce) }
         seen.insert(key)
+        let m = try measure(r, input: input)
+        let exact = r.mode == .exact
+        guard m.outputError <= (exact ? 0 : thresholds.maxOutputError) else { throw .outputMismatch(maxError: m.outputError) }
+        guard r.label == m.actualLabel else { throw .labelMismatch(claimed: r.label, actual: m.actualLabel) }
+        let outliers = m.proof.outliers(tolerance: exact ? 0 : thresholds.maxRelativeError)
+        guard outliers <= (exact ? 0 : thresholds.maxOutliers), m.proof.checked == m.proof.expected else {
+            throw .proofMismatch(outliers: outliers, maxRelativeError: m.proof.maxRelativeError)
+        }
+    }
+
+    /// How a receipt's claims deviate from a re-execution, without judging them (no signature
+    /// or nonce check): what `verify` compares with the thresholds, and what calibrating them
+    /// measures on honest receipts (docs/verification.md, "Thresholds").
+    public struct Deviation: Sendable {
+        /// Largest |claimed − recomputed| logit over the largest recomputed logit magnitude
+        /// (exact mode: 0 when bit-identical, else ∞).
+        public var outputError: Double
+        /// The recomputed argmax.
+        public var actualLabel: Int
+        /// The proof against the recomputed last hidden layer (tie tolerance from `thresholds`;
+        /// 0 in exact mode).
+        public var proof: ProofComparison
+    }
+
+    /// Re-executes the receipt's model on `input` and measures the output's and the proof's
+    /// deviation; throws for an unknown model, a wrong input or a malformed proof.
+    public func measure(_ r: Receipt, input: [Float]) throws(RejectionReason) -> Deviation {
         guard let network = models[r.model] else { throw .unknownModel(r.model) }
         guard input.count == network.inputSize else {
             throw .malformed("input has \(input.count) values; the model takes \(network.inputSize)")
@@ -42,22 +69,23 @@ public struct ReceiptVerifier {
         }
         let (logits, hidden) = try reexecute(network, input: input, mode: r.mode)
         var maxErr = 0.0
+        var scale = Double(Float.leastNormalMagnitude)
+        for b in logits where b.isFinite { scale = max(scale, Double(abs(b))) }
         for (a, b) in zip(r.output, logits) {
             let e = r.mode == .exact ? (a.bitPattern == b.bitPattern ? 0 : Double.infinity)
-                : Double(abs(a - b)) / Double(max(1, abs(b)))
+                : (b.isFinite ? Double(abs(a - b)) / scale : .infinity)
             maxErr = max(maxErr, e)
         }
-        guard maxErr <= (r.mode == .exact ? 0 : thresholds.maxOutputError) else { throw .outputMismatch(maxError: maxErr) }
-        let actual = argmax(logits)
-        guard r.label == actual else { throw .labelMismatch(claimed: r.label, actual: actual) }
-        let proof = try ActivationProof(bytes: r.proof, width: hidden.count, maxBytes: Receipt.maxProofBytes)
-        let cmp = hidden.withUnsafeBufferPointer { proof.compare(with: $0, tieTolerance: r.mode == .exact ? 0 : 1e-4) }
-        let tolerance = r.mode == .exact ? 0 : thresholds.maxRelativeError
-        let allowed = r.mode == .exact ? 0 : thresholds.maxOutliers
-        let outliers = cmp.outliers(tolerance: tolerance)
-        guard outliers <= allowed, cmp.checked == cmp.expected else {
-            throw .proofMismatch(outliers: outliers, maxRelativeError: cmp.maxRelativeError)
+        let tie = r.mode == .exact ? 0 : thresholds.tieTolerance
+        let cmp: ProofComparison
+        if r.version == 1 {
+            let proof = try ActivationProof(bytes: r.proof, width: hidden.count, maxBytes: Receipt.maxProofBytes)
+            cmp = hidden.withUnsafeBufferPointer { proof.compare(with: $0, tieTolerance: tie) }
+        } else {
+            let proof = try GroupMaxProof(bytes: r.proof, width: hidden.count, maxBytes: Receipt.maxProofBytes)
+            cmp = hidden.withUnsafeBufferPointer { proof.compare(with: $0, tieTolerance: tie) }
         }
+        return Deviation(outputError: maxErr, actualLabel: argmax(logits), proof: cmp)
     }
 
     func reexecute(_ network: Network, input: [Float], mode: InferenceMode) throws(RejectionReason) -> ([Float], [Float]) {

@@ -35,9 +35,17 @@ struct BenchVerify: AsyncParsableCommand {
     @Option(help: "Hidden widths of the MLP, comma-separated (the demo's: 128; e.g. 512,256 for a larger edge model).")
     var hidden: String = "128"
 
+    @Option(help: "Receipt version to issue and measure: 2 (group-max proof, the default) or 1 (exact top-k proof).")
+    var proofVersion: Int64 = Receipt.version
+
+    @Option(help: "Weights changed by 1 % per class (random, and random among those that influence an output).")
+    var weights = 20
+
     func validate() throws {
         guard ["mlp", "cnn"].contains(model) else { throw ValidationError("--model must be mlp or cnn, got '\(model)'") }
         guard (1...64).contains(k) else { throw ValidationError("--k must be in 1...64, got \(k)") }
+        guard Receipt.supportedVersions.contains(proofVersion) else { throw ValidationError("--proof-version must be 1 or 2, got \(proofVersion)") }
+        guard (1...1000).contains(weights) else { throw ValidationError("--weights must be in 1...1000, got \(weights)") }
         guard let widths = hiddenWidths, !widths.isEmpty, widths.allSatisfy({ (1...4096).contains($0) }) else {
             throw ValidationError("--hidden must be comma-separated widths in 1...4096, got '\(hidden)'")
         }
@@ -59,13 +67,21 @@ struct BenchVerify: AsyncParsableCommand {
         let other = try await Simulation(config: otherConfig).run()
         var bench = try VerifyBenchmark(
             network: try Network(config: trained.model, parameters: trained.parameters),
-            otherModel: try Network(config: other.model, parameters: other.parameters), k: k)
+            otherModel: try Network(config: other.model, parameters: other.parameters), k: k,
+            version: proofVersion, weightTrials: weights)
         let honest = try bench.honestVariants()
         let detection = try bench.tamperDetection()
         let speed = try bench.speed()
         var obj: [String: Any] = [
             "benchmark": "verify", "model": bench.cid, "architecture": model == "mlp" ? "mlp \(config.hidden.map(String.init).joined(separator: ","))" : model, "gemm_kernels": GEMM.availableKernels, "variants": honest.variants,
             "honest_receipts": honest.receipts, "false_rejects": honest.falseRejects, "proof_bytes": 4 * k,
+            "receipt_version": proofVersion,
+            "honest_max_output_error": honest.maxOutputError, "honest_max_proof_error": honest.maxProofError,
+            "honest_max_tie_shortfall": honest.maxShortfall, "honest_proof_outliers": honest.outliers,
+            "threshold_output_error": ProofThresholds.standard.maxOutputError,
+            "threshold_proof_error": ProofThresholds.standard.maxRelativeError,
+            "threshold_tie": ProofThresholds.standard.tieTolerance,
+            "threshold_max_outliers": ProofThresholds.standard.maxOutliers,
         ]
         for (key, v) in speed { obj[key] = v }
         for (key, v) in detection { obj["detection_\(key)"] = v }
@@ -73,7 +89,10 @@ struct BenchVerify: AsyncParsableCommand {
             print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
             return
         }
-        print("honest receipts: \(honest.receipts) over \(honest.variants) variants (kernels \(GEMM.availableKernels.joined(separator: ", ")) × 1,2 threads × batch 1,7,32,256); false rejects: \(honest.falseRejects)")
+        print("honest receipts (v\(proofVersion)): \(honest.receipts) over \(honest.variants) variants (kernels \(GEMM.availableKernels.joined(separator: ", ")) × 1,2 threads × batch 1,7,32,256); false rejects: \(honest.falseRejects)")
+        print(String(format: "honest deviation, largest: output %.3g (threshold %.3g), proof value %.3g (threshold %.3g), tie shortfall %.3g (tolerance %.3g); outliers %d",
+                     honest.maxOutputError, ProofThresholds.standard.maxOutputError, honest.maxProofError, ProofThresholds.standard.maxRelativeError,
+                     honest.maxShortfall, ProofThresholds.standard.tieTolerance, honest.outliers))
         print("detection: " + detection.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f %%", $0.value * 100))" }.joined(separator: ", "))
         print(String(format: "proof: %d bytes per input; generation %.2f %% of batched inference time (%.2f %% with the copy into each receipt), %.2f %% of a single-sample inference (%@)",
                      4 * k, 100 * (speed["proof_overhead_share_of_inference"] ?? 0), 100 * (speed["proof_with_copy_share_of_inference"] ?? 0),
@@ -91,16 +110,20 @@ struct VerifyBenchmark {
     let otherModel: Network
     let cid: String
     let k: Int
+    let version: Int64
+    let weightTrials: Int
     let inputs: [Float]
     let n: Int
     let d: Int
     let device: Identity
     var nonceRNG = SeededRNG(seed: 7)
 
-    init(network: Network, otherModel: Network, k: Int) throws {
+    init(network: Network, otherModel: Network, k: Int, version: Int64, weightTrials: Int) throws {
         self.network = network
         self.otherModel = otherModel
         self.k = k
+        self.version = version
+        self.weightTrials = weightTrials
         cid = try ModelArtifact(network: network).manifest.cid().description
         let all = Digits.load()
         inputs = all.features
@@ -117,6 +140,7 @@ struct VerifyBenchmark {
     mutating func receipts(from net: Network, features: [Float], batch: Int = 256) throws -> [Receipt] {
         var prover = InferenceProver(network: net, modelCID: cid, identity: device, k: k)
         prover.batchSize = batch
+        prover.version = version
         return try prover.run(features: features, count: n, nonces: &nonceRNG).map(\.receipt)
     }
 
@@ -132,9 +156,17 @@ struct VerifyBenchmark {
         return rejected
     }
 
-    /// Receipts issued under every kernel × thread count × batch size, verified on the default.
-    mutating func honestVariants() throws -> (receipts: Int, falseRejects: Int, variants: Int) {
-        var total = 0, rejected = 0, variants = 0
+    /// The largest honest deviations seen (`ReceiptVerifier.measure`): what the thresholds are
+    /// calibrated against.
+    struct Honest {
+        var receipts = 0, falseRejects = 0, variants = 0, outliers = 0
+        var maxOutputError = 0.0, maxProofError = 0.0, maxShortfall = 0.0
+    }
+
+    /// Receipts issued under every kernel × thread count × batch size, measured and verified on
+    /// the default.
+    mutating func honestVariants() throws -> Honest {
+        var h = Honest()
         for kernel in GEMM.availableKernels {
             for threads in [1, 2] {
                 for batch in [1, 7, 32, 256] {
@@ -144,15 +176,24 @@ struct VerifyBenchmark {
                     GEMM.useKernel(nil)
                     GEMM.maxThreads = 2
                     let r = rejections(rs)
+                    let measurer = ReceiptVerifier(models: [cid: network])
+                    for (i, receipt) in rs.enumerated() {
+                        let m = try measurer.measure(receipt, input: input(i))
+                        h.maxOutputError = max(h.maxOutputError, m.outputError)
+                        h.maxProofError = max(h.maxProofError, m.proof.maxRelativeError)
+                        h.maxShortfall = max(h.maxShortfall, m.proof.maxShortfall)
+                        h.outliers += m.proof.outliers(tolerance: ProofThresholds.standard.maxRelativeError)
+                    }
                     if r > 0 { log("false rejects: \(r) under \(kernel), \(threads) thread(s), batch \(batch)") }
-                    total += rs.count
-                    rejected += r
-                    variants += 1
+                    h.receipts += rs.count
+                    h.falseRejects += r
+                    h.variants += 1
                 }
             }
-            log("honest receipts so far: \(total), false rejects: \(rejected)")
+            log(String(format: "honest receipts so far: %d, false rejects: %d; largest output error %.3g, proof error %.3g, shortfall %.3g",
+                       h.receipts, h.falseRejects, h.maxOutputError, h.maxProofError, h.maxShortfall))
         }
-        return (total, rejected, variants)
+        return h
     }
 
     /// Detection rate per tamper class; every tampered receipt is correctly signed and fresh.
@@ -168,19 +209,81 @@ struct VerifyBenchmark {
             try swapped[i].sign(with: device)
         }
         detection["another_input"] = Double(rejections(swapped)) / count
+        // One weight × 1.01: `weightTrials` weights drawn at random among all parameters (the raw
+        // figure), and as many drawn among those that influence at least one output bit on the
+        // 1,797 inputs (the same deterministic inference, original vs tampered). A weight whose
+        // input is zero on every input (an always-blank pixel, a ReLU unit that never fires)
+        // changes nothing, so no verifier can detect it.
+        let reference = inputs.withUnsafeBufferPointer { network.inference(features: $0, batch: n).logits }
+        // effect: the largest |Δ logit| over the largest reference logit magnitude of its input
+        // (the verifier's output measure); 0 exactly when no output bit moves
+        let classes = network.config.classCount
+        func effect(_ p: [Float]) throws -> Double {
+            let net = try Network(config: network.config, parameters: p)
+            let l = inputs.withUnsafeBufferPointer { net.inference(features: $0, batch: n).logits }
+            var worst = 0.0
+            for i in 0..<n {
+                let row = reference[(i * classes)..<((i + 1) * classes)]
+                let scale = max(Double(Float.leastNormalMagnitude), Double(row.map { abs($0) }.max() ?? 0))
+                for c in 0..<classes where l[i * classes + c].bitPattern != reference[i * classes + c].bitPattern {
+                    worst = max(worst, Double(abs(l[i * classes + c] - reference[i * classes + c])) / scale + 1e-300)
+                }
+            }
+            return worst
+        }
+        func influences(_ p: [Float]) throws -> Bool { try effect(p) > 0 }
+        let threshold = ProofThresholds.standard.maxOutputError
+        var effective = 0, effectiveCaught = 0, missedEffect = 0.0
         var wRNG = SeededRNG(seed: 5)
-        var perReceipt = 0.0
-        var modelsCaught = 0
-        for _ in 0..<10 {
+        var perReceipt = 0.0, modelsCaught = 0, rawInfluential = 0
+        var infPerReceipt = 0.0, infCaught = 0, infFound = 0, drawn = 0
+        for trial in 0..<weightTrials {
             var p = network.parameters
             let j = Int(wRNG.next() % UInt64(p.count))
             p[j] *= 1.01
+            if try influences(p) { rawInfluential += 1 }
             let r = rejections(try receipts(from: try Network(config: network.config, parameters: p), features: inputs))
-            perReceipt += Double(r) / count / 10
-            if r > 0 { modelsCaught += 1 }
+            perReceipt += Double(r) / count / Double(weightTrials)
+            if r > 0 { modelsCaught += 1 } else { log("one weight × 1.01, raw trial \(trial): weight \(j) not detected") }
+        }
+        var iRNG = SeededRNG(seed: 6)
+        while infFound < weightTrials, drawn < 100 * weightTrials {
+            var p = network.parameters
+            let j = Int(iRNG.next() % UInt64(p.count))
+            drawn += 1
+            p[j] *= 1.01
+            let e = try effect(p)
+            guard e > 0 else { continue }
+            infFound += 1
+            let r = rejections(try receipts(from: try Network(config: network.config, parameters: p), features: inputs))
+            infPerReceipt += Double(r) / count / Double(weightTrials)
+            if e > threshold {
+                effective += 1
+                if r > 0 { effectiveCaught += 1 }
+            }
+            if r > 0 { infCaught += 1 } else {
+                missedEffect = max(missedEffect, e)
+                let rs = try receipts(from: try Network(config: network.config, parameters: p), features: inputs)
+                let measurer = ReceiptVerifier(models: [cid: network])
+                var out = 0.0, proof = 0.0
+                for (i, receipt) in rs.enumerated() {
+                    let m = try measurer.measure(receipt, input: input(i))
+                    out = max(out, m.outputError)
+                    proof = max(proof, m.proof.maxRelativeError)
+                }
+                log("one weight × 1.01, influential: weight \(j) (value \(network.parameters[j])) not detected; effect \(e), largest output error \(out), proof error \(proof)")
+            }
         }
         detection["one_weight_1pct_per_receipt"] = perReceipt
-        detection["one_weight_1pct_per_model"] = Double(modelsCaught) / 10
+        detection["one_weight_1pct_per_model"] = Double(modelsCaught) / Double(weightTrials)
+        detection["one_weight_1pct_raw_influential_share"] = Double(rawInfluential) / Double(weightTrials)
+        detection["one_weight_1pct_influential_per_model"] = Double(infCaught) / Double(max(1, infFound))
+        detection["one_weight_1pct_influential_per_receipt"] = infPerReceipt * Double(weightTrials) / Double(max(1, infFound))
+        detection["one_weight_1pct_influential_share_of_weights"] = Double(infFound) / Double(max(1, drawn))
+        detection["one_weight_1pct_trials"] = Double(weightTrials)
+        detection["one_weight_1pct_above_tolerance_per_model"] = Double(effectiveCaught) / Double(max(1, effective))
+        detection["one_weight_1pct_above_tolerance_count"] = Double(effective)
+        detection["one_weight_1pct_influential_missed_max_effect"] = missedEffect
         let half = network.parameters.map { Float(Float16($0)) }
         detection["float16_weights"] = Double(rejections(try receipts(from: try Network(config: network.config, parameters: half), features: inputs))) / count
         var forged = try receipts(from: network, features: inputs)
@@ -211,7 +314,7 @@ struct VerifyBenchmark {
         // each keeps its fastest of 25 passes: a pass takes ~1 ms, so on a shared machine one
         // preemption would otherwise decide the ratio.
         let reps = 25, batch = 256
-        let k = self.k
+        let k = self.k, v1 = version == 1
         var sink = 0
         func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
         // GEMM as configured (the default: up to all cores for large products, so the batch's
@@ -228,9 +331,11 @@ struct VerifyBenchmark {
                     let t0 = now()
                     let r = inputs.withUnsafeBufferPointer { network.inference(features: UnsafeBufferPointer(rebasing: $0[(start * d)..<((start + m) * d)]), batch: m) }
                     let t1 = now()
-                    let proofs = r.penultimate.withUnsafeBufferPointer { ActivationProof.commitRows($0, rows: m, width: r.width, k: k) }
+                    let proofs = r.penultimate.withUnsafeBufferPointer {
+                        v1 ? ActivationProof.commitRows($0, rows: m, width: r.width, k: k) : GroupMaxProof.commitRows($0, rows: m, width: r.width, groups: k)
+                    }
                     let t2 = now()
-                    let b = ActivationProof.proofByteCount(width: r.width, k: k)
+                    let b = v1 ? ActivationProof.proofByteCount(width: r.width, k: k) : GroupMaxProof.proofByteCount(width: r.width, groups: k)
                     for i in 0..<m { sink &+= Int(Array(proofs[(i * b)..<((i + 1) * b)])[1]) }
                     let t3 = now()
                     tInfer += t1 - t0
@@ -247,17 +352,25 @@ struct VerifyBenchmark {
         let oneThread = batchedPasses(threads: 1)
         // One input at a time (a device answering single requests): the same calls with batch 1.
         var single = Double.infinity, singleProof = Double.infinity
+        var proofBuffer = [UInt8](repeating: 0, count: 4 * 256)
         for _ in 0..<3 {
             var tInfer: UInt64 = 0, tProof: UInt64 = 0
             for i in 0..<n {
                 let t0 = now()
                 let r = inputs.withUnsafeBufferPointer { network.inference(features: UnsafeBufferPointer(rebasing: $0[(i * d)..<((i + 1) * d)]), batch: 1) }
                 let t1 = now()
-                let proof = r.penultimate.withUnsafeBufferPointer { ActivationProof.commitRows($0, rows: 1, width: r.width, k: k) }
+                // version 2: into a caller-provided buffer (no array per input)
+                if v1 {
+                    let proof = r.penultimate.withUnsafeBufferPointer { ActivationProof.commitRows($0, rows: 1, width: r.width, k: k) }
+                    sink &+= Int(proof[1])
+                } else {
+                    _ = r.penultimate.withUnsafeBufferPointer { h in
+                        proofBuffer.withUnsafeMutableBufferPointer { GroupMaxProof.commitRows(h, rows: 1, width: r.width, groups: k, into: $0) }
+                    }
+                }
                 let t2 = now()
                 tInfer += t1 - t0
                 tProof += t2 - t1
-                sink &+= Int(proof[1])
             }
             single = min(single, Double(tInfer) * 1e-9 / Double(n))
             singleProof = min(singleProof, Double(tProof) * 1e-9 / Double(n))
@@ -271,6 +384,7 @@ struct VerifyBenchmark {
         t = Date()
         for i in 0..<n { _ = try input(i).withUnsafeBufferPointer { try ExactInference.run(network, input: $0) } }
         let exact = Date().timeIntervalSince(t) / Double(n)
+        sink &+= Int(proofBuffer[1])
         if rejected > 0 || sink == 1 { log("note: \(rejected) rejections in the timing run") }
         return [
             "inference_samples_per_second": 1 / infer, "proof_overhead_share_of_inference": proofTime / infer,

@@ -120,7 +120,7 @@ struct Fixture {
         let cases: [(String, String)] = [
             ("not json", "malformed"),
             ("[]", "malformed"),
-            (line.replacingOccurrences(of: "\"v\":1", with: "\"v\":1,\"extra\":2"), "malformed"),
+            (line.replacingOccurrences(of: "\"v\":2", with: "\"v\":2,\"extra\":2"), "malformed"),
             (line.replacingOccurrences(of: "\"mode\":\"fast\"", with: "\"mode\":\"turbo\""), "malformed"),
             (String(line.prefix(line.count / 2)), "malformed"),
             (String(repeating: " ", count: Receipt.maxLineBytes + 1), "malformed"),

@@ -89,7 +89,7 @@ let package = Package(
         .target(
             name: "MurmurSecAgg",
             dependencies: [
-                "MurmurCore", "MurmurTensor",
+                "MurmurCore", "MurmurTensor", "CMurmurKernels",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]

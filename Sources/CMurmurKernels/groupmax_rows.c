@@ -12,6 +12,7 @@
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include "proof_pack_x86.h"
 #endif
 
 /* The selection key of one value: |x| bits with the low 8 cleared (NaN, with its payload, ranks
@@ -57,11 +58,7 @@ GM_AVX512 static void gm_avx512(const float *h, int rows, int width, ptrdiff_t l
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     const int wide = width > 256, chunks = (width + 15) >> 4;
     const __mmask16 tail = (width & 15) ? (__mmask16)((1u << (width & 15)) - 1) : 0xFFFF;
-    /* vpshufb control per 128-bit lane: dword j <- bytes (0, 4j+3, 4j+2, 4j+1), or (0, 0, 4j+3, 4j+2) wide */
-    const __m512i shuf = wide ? _mm512_setr_epi64(0x0607808002038080LL, 0x0E0F80800A0B8080LL, 0x0607808002038080LL, 0x0E0F80800A0B8080LL,
-                                                  0x0607808002038080LL, 0x0E0F80800A0B8080LL, 0x0607808002038080LL, 0x0E0F80800A0B8080LL)
-                              : _mm512_setr_epi64(0x0506078001020380LL, 0x0D0E0F80090A0B80LL, 0x0506078001020380LL, 0x0D0E0F80090A0B80LL,
-                                                  0x0506078001020380LL, 0x0D0E0F80090A0B80LL, 0x0506078001020380LL, 0x0D0E0F80090A0B80LL);
+    const __m512i shuf = proof_pack_shuffle(wide);
     for (int r = 0; r < rows; r++) {
         const float *v = h + (ptrdiff_t)r * ld;
         /* key = (|x| & 0x7FFFFF00) | (255 - chunk): one ternary-logic op; max keeps the largest

@@ -38,37 +38,50 @@ enum CoordinateStatistics {
         if trim > 0 && method != .buckets && Method.lanesAvailable {
             return laneTrimmedMean(u, trim: trim, threads: threads)
         }
+        return splitColumns(u, threads: threads) { v, op, blocks in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * n)
+            let buckets = BucketScratch(n: n)
+            defer { scratch.deallocate(); buckets.deallocate() }
+            for b in blocks {
+                let j0 = b * block, width = min(block, d - j0)
+                // Transpose in 16-row tiles: reads stay within 16 rows (L1), writes are
+                // contiguous runs of 16 per column.
+                var i0 = 0
+                while i0 < n {
+                    let rows = min(16, n - i0)
+                    for c in 0..<width {
+                        let dst = scratch + c * n + i0
+                        let src = v + i0 * d + j0 + c
+                        for r in 0..<rows { dst[r] = src[r * d] }
+                    }
+                    i0 += rows
+                }
+                for c in 0..<width {
+                    op[j0 + c] = bucketTrimmedMean(scratch + c * n, n: n, trim: trim, scratch: buckets)
+                }
+            }
+        }
+    }
+
+    /// Splits the 64-column blocks of `u` over up to `threads` workers and returns the d
+    /// results: `body(matrix, result, blocks)` runs once per worker on its own range of blocks.
+    /// Workers only read the matrix and each writes a disjoint range of the result, both alive
+    /// for the whole (synchronous) concurrentPerform.
+    static func splitColumns(_ u: ClientUpdates, threads: Int,
+                             _ body: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void) -> [Float] {
+        let d = u.dimension
+        guard d > 0 else { return [] }
         var out = [Float](repeating: 0, count: d)
         let blocks = (d + block - 1) / block
         let workers = max(1, min(threads, blocks))
         u.values.withUnsafeBufferPointer { vb in
             out.withUnsafeMutableBufferPointer { ob in
-                // Workers only read the matrix and each writes a disjoint range of `out`, both
-                // alive for the whole (synchronous) concurrentPerform.
                 nonisolated(unsafe) let v = vb.baseAddress!
                 nonisolated(unsafe) let op = ob.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: block * n)
-                    let buckets = BucketScratch(n: n)
-                    defer { scratch.deallocate(); buckets.deallocate() }
-                    let lo = blocks * w / workers, hi = blocks * (w + 1) / workers
-                    for b in lo..<hi {
-                        let j0 = b * block, width = min(block, d - j0)
-                        // Transpose in 16-row tiles: reads stay within 16 rows (L1), writes are
-                        // contiguous runs of 16 per column.
-                        var i0 = 0
-                        while i0 < n {
-                            let rows = min(16, n - i0)
-                            for c in 0..<width {
-                                let dst = scratch + c * n + i0
-                                let src = v + i0 * d + j0 + c
-                                for r in 0..<rows { dst[r] = src[r * d] }
-                            }
-                            i0 += rows
-                        }
-                        for c in 0..<width {
-                            op[j0 + c] = bucketTrimmedMean(scratch + c * n, n: n, trim: trim, scratch: buckets)
-                        }
+                withoutActuallyEscaping(body) { body in
+                    nonisolated(unsafe) let body = body
+                    DispatchQueue.concurrentPerform(iterations: workers) { w in
+                        body(v, op, (blocks * w / workers)..<(blocks * (w + 1) / workers))
                     }
                 }
             }
@@ -80,25 +93,14 @@ enum CoordinateStatistics {
     /// into its slice of the result.
     static func laneTrimmedMean(_ u: ClientUpdates, trim: Int, threads: Int) -> [Float] {
         let n = u.count, d = u.dimension
-        var out = [Float](repeating: 0, count: d)
-        let blocks = (d + block - 1) / block
-        let workers = max(1, min(threads, blocks))
-        u.values.withUnsafeBufferPointer { vb in
-            out.withUnsafeMutableBufferPointer { ob in
-                // As in `trimmedMean`: shared reads, disjoint writes, synchronous.
-                nonisolated(unsafe) let v = vb.baseAddress!
-                nonisolated(unsafe) let op = ob.baseAddress!
-                DispatchQueue.concurrentPerform(iterations: workers) { w in
-                    let scratch = UnsafeMutableRawPointer.allocate(byteCount: n * block * 4, alignment: 64)
-                    defer { scratch.deallocate() }
-                    let keys = scratch.bindMemory(to: CInt.self, capacity: n * block)
-                    let j0 = min(d, blocks * w / workers * block), j1 = min(d, blocks * (w + 1) / workers * block)
-                    let done = murmur_trimmed_mean_columns(v, n, d, j0, j1, trim, keys, op + j0)
-                    precondition(done == 1, "murmur_trimmed_mean_columns: \(done)")  // arguments checked above
-                }
-            }
+        return splitColumns(u, threads: threads) { v, op, blocks in
+            let scratch = UnsafeMutableRawPointer.allocate(byteCount: n * block * 4, alignment: 64)
+            defer { scratch.deallocate() }
+            let keys = scratch.bindMemory(to: CInt.self, capacity: n * block)
+            let j0 = min(d, blocks.lowerBound * block), j1 = min(d, blocks.upperBound * block)
+            let done = murmur_trimmed_mean_columns(v, n, d, j0, j1, trim, keys, op + j0)
+            precondition(done == 1, "murmur_trimmed_mean_columns: \(done)")  // arguments checked by the caller
         }
-        return out
     }
 
     /// Per-worker scratch of `bucketTrimmedMean`.

@@ -7,12 +7,12 @@
  * a negative value fetches its chosen values by a masked gather for their sign), one byte shuffle
  * packs them (64 bytes) and one store writes them. */
 #include "murmur_proof.h"
+#include "proof_pack.h"
 
 #include <stdint.h>
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include "proof_pack_x86.h"
 #endif
 
 /* The selection key of one value: |x| bits with the low 8 cleared (NaN, with its payload, ranks
@@ -21,16 +21,6 @@ static inline int64_t gm_key(float x) {
     uint32_t b;
     memcpy(&b, &x, 4);
     return (int64_t)(b & 0x7FFFFF00u);
-}
-
-static inline void gm_pack(uint8_t *o, int i, float x, int wide) {
-    uint32_t b;
-    memcpy(&b, &x, 4);
-    if (wide) {
-        o[0] = (uint8_t)(i >> 8); o[1] = (uint8_t)(i & 0xFF); o[2] = (uint8_t)(b >> 24); o[3] = (uint8_t)(b >> 16);
-    } else {
-        o[0] = (uint8_t)i; o[1] = (uint8_t)(b >> 24); o[2] = (uint8_t)(b >> 16); o[3] = (uint8_t)(b >> 8);
-    }
 }
 
 static void gm_portable(const float *h, int rows, int width, ptrdiff_t ld, int g, uint8_t *out) {
@@ -44,7 +34,7 @@ static void gm_portable(const float *h, int rows, int width, ptrdiff_t ld, int g
                 const int64_t key = gm_key(v[i]);
                 if (key > bk) { bk = key; best = i; }
             }
-            gm_pack(out + 4 * ((ptrdiff_t)r * g + c), best, v[best], wide);
+            pack_entry(out + 4 * ((ptrdiff_t)r * g + c), best, v[best], wide);
         }
     }
 }

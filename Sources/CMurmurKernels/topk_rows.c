@@ -19,26 +19,14 @@
  * Fewer than four rows, and CPUs without AVX-512, go row by row through `murmur_topk_abs_kernel`
  * and pack the same bytes. */
 #include "murmur_kernels.h"
+#include "proof_pack.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include "proof_pack_x86.h"
 #endif
-
-/* One entry of the wire form: width <= 256: index byte + top 24 bits of the Float32 (big
- * endian); wider: 2 index bytes (big endian) + top 16 bits. */
-static inline void pack_entry(uint8_t *o, int i, float x, int wide) {
-    uint32_t b;
-    memcpy(&b, &x, 4);
-    if (wide) {
-        o[0] = (uint8_t)(i >> 8); o[1] = (uint8_t)(i & 0xFF); o[2] = (uint8_t)(b >> 24); o[3] = (uint8_t)(b >> 16);
-    } else {
-        o[0] = (uint8_t)i; o[1] = (uint8_t)(b >> 24); o[2] = (uint8_t)(b >> 16); o[3] = (uint8_t)(b >> 8);
-    }
-}
 
 enum { ROWS_MAX_K = 256 };
 

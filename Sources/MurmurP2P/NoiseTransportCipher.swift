@@ -39,17 +39,20 @@ struct NoiseTransportCipher: Sendable {
         (0, UInt32(truncatingIfNeeded: n).littleEndian, UInt32(truncatingIfNeeded: n >> 32).littleEndian)
     }
 
-    private func checkNonce() throws {
+    /// Runs one AEAD operation under the next nonce and advances the counter only if it succeeds
+    /// (Noise §5.1: the nonce 2⁶⁴ − 1 is never used).
+    private mutating func withNextNonce<T>(_ body: (inout ChaChaPolyContext, (UInt32, UInt32, UInt32)) throws -> T) throws -> T {
         guard nonce < UInt64.max else { throw P2PError.limitExceeded("Noise nonce space exhausted; reconnect") }
+        let result = try body(&context, Self.nonceBytes(nonce))
+        nonce += 1
+        return result
     }
 
     /// Seals `plaintext` into `out` (at least `plaintext.count + 16` bytes): ciphertext ‖ tag.
     /// `out` may be `plaintext`'s own memory (sealing in place). Returns the bytes written.
     mutating func seal(_ plaintext: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) throws -> Int {
-        try checkNonce()
         precondition(out.count >= plaintext.count + Self.tagLength, "seal needs room for the tag")  // programmer error
-        try context.seal(nonce: Self.nonceBytes(nonce), plaintext, into: out)
-        nonce += 1
+        try withNextNonce { try $0.seal(nonce: $1, plaintext, into: out) }
         return plaintext.count + Self.tagLength
     }
 
@@ -61,10 +64,8 @@ struct NoiseTransportCipher: Sendable {
         count: Int, into out: UnsafeMutableRawBufferPointer,
         gather: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws -> Int {
-        try checkNonce()
         precondition(out.count >= count + Self.tagLength, "seal needs room for the tag")  // programmer error
-        try context.seal(nonce: Self.nonceBytes(nonce), count: count, into: out, gather: gather)
-        nonce += 1
+        try withNextNonce { try $0.seal(nonce: $1, count: count, into: out, gather: gather) }
         return count + Self.tagLength
     }
 
@@ -79,11 +80,9 @@ struct NoiseTransportCipher: Sendable {
         route: (UnsafeRawBufferPointer, Int) -> UnsafeMutableRawPointer?
     ) throws -> (count: Int, routed: Bool) {
         guard message.count >= Self.tagLength + prefix else { throw P2PError.decryptionFailed }
-        try checkNonce()
         let count = message.count - Self.tagLength
         precondition(scratch.count >= count, "open needs room for the plaintext")  // programmer error
-        let routed = try context.open(nonce: Self.nonceBytes(nonce), message, prefix: prefix, scratch: scratch, route: route)
-        nonce += 1
+        let routed = try withNextNonce { try $0.open(nonce: $1, message, prefix: prefix, scratch: scratch, route: route) }
         return (count, routed)
     }
 
@@ -92,11 +91,9 @@ struct NoiseTransportCipher: Sendable {
     /// success; a bad tag throws `decryptionFailed` and `out`'s bytes must not be used.
     mutating func open(_ message: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) throws -> Int {
         guard message.count >= Self.tagLength else { throw P2PError.decryptionFailed }
-        try checkNonce()
         let count = message.count - Self.tagLength
         precondition(out.count >= count, "open needs room for the plaintext")  // programmer error
-        try context.open(nonce: Self.nonceBytes(nonce), message, into: out)
-        nonce += 1
+        try withNextNonce { try $0.open(nonce: $1, message, into: out) }
         return count
     }
 }

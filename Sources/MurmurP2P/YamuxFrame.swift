@@ -89,11 +89,5 @@ public struct YamuxHeader: Equatable, Sendable {
     }
 
     /// The 12 header bytes.
-    public var encoded: [UInt8] {
-        [
-            0, type.rawValue, UInt8(flags.rawValue >> 8), UInt8(flags.rawValue & 0xFF),
-            UInt8(streamID >> 24), UInt8(streamID >> 16 & 0xFF), UInt8(streamID >> 8 & 0xFF), UInt8(streamID & 0xFF),
-            UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF),
-        ]
-    }
+    public var encoded: [UInt8] { withEncoded { Array($0) } }
 }

@@ -38,7 +38,7 @@ public struct MaskGenerator: Sendable {
     public init(prg: MaskPRG = .protocolDefault, backend: MaskPRGBackend = .automatic) {
         self.prg = prg
         self.backend = backend.resolved
-        self.aesKernel = prg == .aes128CTR ? backend.kernelID : nil
+        self.aesKernel = prg == .aes128CTR ? self.backend.kernelID : nil
     }
 
     /// The AES-128 key of a 32-byte seed: the XOR of its halves.
@@ -93,10 +93,7 @@ public struct MaskGenerator: Sendable {
             do {
                 switch prg {
                 case .aes128CTR, .aes256CTR:
-                    // Counter block: 12 zero bytes then the big-endian 32-bit block counter.
-                    var counter = [UInt8](repeating: 0, count: 16)
-                    let block = UInt32(offset / 16)
-                    for i in 0..<4 { counter[15 - i] = UInt8(truncatingIfNeeded: block >> (8 * UInt32(i))) }
+                    let counter = AESCTRKernel.maskCounterBlock(UInt32(offset / 16))
                     chunk = try AES._CTR.encrypt(zeros[0..<length], using: key, nonce: AES._CTR.Nonce(nonceBytes: counter))
                 case .chacha20:
                     chunk = try Insecure.ChaCha20CTR.encrypt(

@@ -242,7 +242,7 @@ public struct ProofThresholds: Sendable, Equatable {
     /// Largest error of a committed activation beyond its truncation, relative to the row's
     /// largest magnitude.
     public var maxRelativeError: Double
-    /// Largest error of a logit relative to the largest recomputed logit magnitude (at least 1).
+    /// Largest error of a logit relative to the largest finite recomputed logit magnitude (`rowScale`).
     public var maxOutputError: Double
     /// How close (relative to the row's largest magnitude) a committed unit must be to the
     /// unit it should be (the k-th largest, or its class's largest) to count as a tie.

@@ -69,8 +69,7 @@ public struct ReceiptVerifier {
         }
         let (logits, hidden) = try reexecute(network, input: input, mode: r.mode)
         var maxErr = 0.0
-        var scale = Double(Float.leastNormalMagnitude)
-        for b in logits where b.isFinite { scale = max(scale, Double(abs(b))) }
+        let scale = logits.withUnsafeBufferPointer { ActivationProof.rowScale($0) }
         for (a, b) in zip(r.output, logits) {
             let e = r.mode == .exact ? (a.bitPattern == b.bitPattern ? 0 : Double.infinity)
                 : (b.isFinite ? Double(abs(a - b)) / scale : .infinity)

@@ -255,7 +255,8 @@ struct VerifyBenchmark {
             let e = try effect(p)
             guard e > 0 else { continue }
             infFound += 1
-            let r = rejections(try receipts(from: try Network(config: network.config, parameters: p), features: inputs))
+            let rs = try receipts(from: try Network(config: network.config, parameters: p), features: inputs)
+            let r = rejections(rs)
             infPerReceipt += Double(r) / count / Double(weightTrials)
             if e > threshold {
                 effective += 1
@@ -263,7 +264,6 @@ struct VerifyBenchmark {
             }
             if r > 0 { infCaught += 1 } else {
                 missedEffect = max(missedEffect, e)
-                let rs = try receipts(from: try Network(config: network.config, parameters: p), features: inputs)
                 let measurer = ReceiptVerifier(models: [cid: network])
                 var out = 0.0, proof = 0.0
                 for (i, receipt) in rs.enumerated() {

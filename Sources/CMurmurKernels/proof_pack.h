@@ -1,7 +1,22 @@
-/* Shared by the activation-proof kernels (topk_rows.c, groupmax_rows.c): the byte shuffle
- * that turns sixteen Float32 bit patterns into proof entries. Internal, x86-64 only. */
-#ifndef MURMUR_PROOF_PACK_X86_H
-#define MURMUR_PROOF_PACK_X86_H
+/* Shared by the activation-proof kernels (topk_rows.c, groupmax_rows.c): the wire form of one
+ * proof entry, and on x86-64 the byte shuffle that packs sixteen of them at once. Internal. */
+#ifndef MURMUR_PROOF_PACK_H
+#define MURMUR_PROOF_PACK_H
+#include <stdint.h>
+#include <string.h>
+
+/* One entry of the wire form: width <= 256: index byte + top 24 bits of the Float32 (big
+ * endian); wider (`wide`): 2 index bytes (big endian) + top 16 bits. */
+static inline void pack_entry(uint8_t *o, int i, float x, int wide) {
+    uint32_t b;
+    memcpy(&b, &x, 4);
+    if (wide) {
+        o[0] = (uint8_t)(i >> 8); o[1] = (uint8_t)(i & 0xFF); o[2] = (uint8_t)(b >> 24); o[3] = (uint8_t)(b >> 16);
+    } else {
+        o[0] = (uint8_t)i; o[1] = (uint8_t)(b >> 24); o[2] = (uint8_t)(b >> 16); o[3] = (uint8_t)(b >> 8);
+    }
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 

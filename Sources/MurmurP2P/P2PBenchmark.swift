@@ -2,11 +2,6 @@ import CMurmurOpenSSL
 import Crypto
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 import MurmurCore
 import NIOCore
 import NIOPosix
@@ -30,21 +25,6 @@ public enum P2PBenchmark {
         try await stream.closeWrite()
     }
 
-    /// CPU time of the calling thread in seconds: a one-core limit measured by it does not drop
-    /// when other processes share the core (the wall clock would count their time slices too).
-    static func threadCPUSeconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-    }
-
-    /// CPU time (user + system) of the whole process in seconds.
-    public static func processCPUSeconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-    }
-
     /// The name of the implementation the Noise transport uses here: "OpenSSL x.y.z" or "swift-crypto".
     public static var transportCipher: String {
         ChaChaPolyContext.Backend.preferred == .openSSL ? String(cString: murmur_ossl_version()) : "swift-crypto"
@@ -56,10 +36,10 @@ public enum P2PBenchmark {
     public static func chachaPolyBytesPerSecond(duration: Double = 1) throws -> Double {
         let key = SymmetricKey(size: .bits256)
         let message = Data(repeating: 0x5A, count: NoiseSession.maxPlaintextLength)
-        let start = threadCPUSeconds()
+        let start = CPUTime.thread()
         var bytes = 0
         var counter: UInt64 = 0
-        while threadCPUSeconds() - start < duration {
+        while CPUTime.thread() - start < duration {
             for _ in 0..<16 {
                 var n = [UInt8](repeating: 0, count: 12)
                 withUnsafeBytes(of: counter.littleEndian) { n.replaceSubrange(4..<12, with: $0) }
@@ -69,7 +49,7 @@ public enum P2PBenchmark {
                 bytes += message.count
             }
         }
-        return Double(bytes) / (threadCPUSeconds() - start)
+        return Double(bytes) / (CPUTime.thread() - start)
     }
 
     /// ChaCha20-Poly1305 seal throughput of OpenSSL's libcrypto on one core (bytes per second of
@@ -81,18 +61,18 @@ public enum P2PBenchmark {
         var cipher = try NoiseTransportCipher(key: (0..<32).map { UInt8($0) }, sealing: true, backend: .openSSL)
         let message = [UInt8](repeating: 0x5A, count: NoiseSession.maxPlaintextLength)
         var out = [UInt8](repeating: 0, count: NoiseSession.maxMessageLength)
-        let start = threadCPUSeconds()
+        let start = CPUTime.thread()
         var bytes = 0
         try message.withUnsafeBytes { plain in
             try out.withUnsafeMutableBytes { out in
-                while threadCPUSeconds() - start < duration {
+                while CPUTime.thread() - start < duration {
                     for _ in 0..<16 {
                         bytes += try cipher.seal(plain, into: out) - NoiseTransportCipher.tagLength
                     }
                 }
             }
         }
-        return Double(bytes) / (threadCPUSeconds() - start)
+        return Double(bytes) / (CPUTime.thread() - start)
     }
 
     static func seconds(_ d: Duration) -> Double {

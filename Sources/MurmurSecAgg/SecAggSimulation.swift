@@ -70,17 +70,17 @@ public enum SecAggSimulation {
                 observer?(m)
                 let bytes = m.encoded()
                 stats.bytesSent[u] += bytes.count
-                let start = clock.now, cpu = CPUTime.now()
+                let start = clock.now, cpu = CPUTime.process()
                 _ = try server.receive(try SecAggMessage(decoding: bytes))
-                stats.serverSeconds += CPUTime.now() - cpu
+                stats.serverSeconds += CPUTime.process() - cpu
                 stats.serverWallSeconds += seconds(clock.now - start)
             }
         }
         // Stage 1.
         for u in 0..<n where alive(u, .advertiseKeys) {
-            let cpu = CPUTime.now()
+            let cpu = CPUTime.process()
             let out = try clients[u].start()
-            clientTime[u] += CPUTime.now() - cpu
+            clientTime[u] += CPUTime.process() - cpu
             try toServer(out, from: u)
         }
         var pending = try timed(&stats) { try server.closeStage() }
@@ -91,7 +91,7 @@ public enum SecAggSimulation {
                 guard alive(u, stage) else { continue }
                 observer?(m)
                 stats.bytesReceived[u] += bytes.count
-                let cpu = CPUTime.now()
+                let cpu = CPUTime.process()
                 let out: [SecAggAction]
                 do {
                     out = try clients[u].receive(try SecAggMessage(decoding: bytes))
@@ -100,7 +100,7 @@ public enum SecAggSimulation {
                     failed[u] = error
                     continue
                 }
-                clientTime[u] += CPUTime.now() - cpu
+                clientTime[u] += CPUTime.process() - cpu
                 try toServer(out, from: u)
             }
             pending = try timed(&stats) { try server.closeStage() }
@@ -157,9 +157,9 @@ public enum SecAggSimulation {
 
     private static func timed<T>(_ stats: inout SecAggRoundStats, _ body: () throws -> T) rethrows -> T {
         let clock = ContinuousClock()
-        let start = clock.now, cpu = CPUTime.now()
+        let start = clock.now, cpu = CPUTime.process()
         defer {
-            stats.serverSeconds += CPUTime.now() - cpu
+            stats.serverSeconds += CPUTime.process() - cpu
             stats.serverWallSeconds += seconds(clock.now - start)
         }
         return try body()
@@ -170,11 +170,3 @@ public enum SecAggSimulation {
     }
 }
 
-/// Process CPU time (all threads), seconds: `clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`.
-enum CPUTime {
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-    }
-}

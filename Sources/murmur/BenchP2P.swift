@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MurmurCore
 import MurmurP2P
 
 /// `murmur bench p2p`: one yamux stream over Noise on loopback, handshakes per second, and the
@@ -44,9 +45,9 @@ struct BenchP2P: AsyncParsableCommand {
         }
         if streamOnly {
             options.progress("one yamux stream over Noise, \(megabytes) MB…")
-            let cpuBefore = P2PBenchmark.processCPUSeconds()
+            let cpuBefore = CPUTime.process()
             let stream = try await P2PBenchmark.streamBytesPerSecond(bytes: megabytes << 20)
-            let streamCPU = P2PBenchmark.processCPUSeconds() - cpuBefore
+            let streamCPU = CPUTime.process() - cpuBefore
             try options.emit(
                 ["benchmark": "p2p", "stream_bytes_per_second": stream, "stream_cpu_seconds": streamCPU, "stream_bytes": megabytes << 20],
                 table: [
@@ -60,9 +61,9 @@ struct BenchP2P: AsyncParsableCommand {
         let openSSL = try P2PBenchmark.openSSLChaChaPolyBytesPerSecond(duration: 1)
         let limit = max(swiftCrypto, openSSL ?? 0)
         options.progress("one yamux stream over Noise, \(megabytes) MB…")
-        let cpuBefore = P2PBenchmark.processCPUSeconds()
+        let cpuBefore = CPUTime.process()
         let stream = try await P2PBenchmark.streamBytesPerSecond(bytes: megabytes << 20)
-        let streamCPU = P2PBenchmark.processCPUSeconds() - cpuBefore
+        let streamCPU = CPUTime.process() - cpuBefore
         options.progress("\(handshakes) handshakes…")
         let hs = try await P2PBenchmark.handshakesPerSecond(count: handshakes)
         var table = [

@@ -33,6 +33,15 @@ public struct InferenceProver {
         self.mode = mode
     }
 
+    /// The proofs of `rows` activation vectors of `width` floats under this prover's receipt
+    /// version (top-k for 1, group-max for 2), as one buffer of `perRow` bytes per row.
+    func commitRows(_ activations: UnsafeBufferPointer<Float>, rows: Int, width: Int) -> (bytes: [UInt8], perRow: Int) {
+        if version == 1 {
+            return (ActivationProof.commitRows(activations, rows: rows, width: width, k: k), ActivationProof.proofByteCount(width: width, k: k))
+        }
+        return (GroupMaxProof.commitRows(activations, rows: rows, width: width, groups: k), GroupMaxProof.proofByteCount(width: width, groups: k))
+    }
+
     /// Runs `count` samples (`count × inputSize` floats) and signs a receipt for each.
     /// Nonces come from `nonces` (the system's secure generator in real use).
     public func run<G: RandomNumberGenerator>(features: [Float], count: Int, nonces: inout G,
@@ -54,13 +63,7 @@ public struct InferenceProver {
                     // its penultimate matrix (still in cache)
                     let (l, hidden, width) = network.inference(features: xs, batch: n)
                     logits = l
-                    if version == 1 {
-                        proofBytes = ActivationProof.proofByteCount(width: width, k: k)
-                        proofs = hidden.withUnsafeBufferPointer { ActivationProof.commitRows($0, rows: n, width: width, k: k) }
-                    } else {
-                        proofBytes = GroupMaxProof.proofByteCount(width: width, groups: k)
-                        proofs = hidden.withUnsafeBufferPointer { GroupMaxProof.commitRows($0, rows: n, width: width, groups: k) }
-                    }
+                    (proofs, proofBytes) = hidden.withUnsafeBufferPointer { commitRows($0, rows: n, width: width) }
                 }
                 for s in 0..<n {
                     let x = UnsafeBufferPointer(rebasing: xs[(s * d)..<((s + 1) * d)])
@@ -71,9 +74,7 @@ public struct InferenceProver {
                     } else {
                         let (o, act) = try ExactInference.run(network, input: x)
                         out = o
-                        proof = act.withUnsafeBufferPointer {
-                            version == 1 ? ActivationProof.commitBytes($0, k: k) : GroupMaxProof.commitRows($0, rows: 1, width: $0.count, groups: k)
-                        }
+                        proof = act.withUnsafeBufferPointer { commitRows($0, rows: 1, width: $0.count).bytes }
                     }
                     let label = argmax(out)
                     var nonceBytes = [UInt8]()

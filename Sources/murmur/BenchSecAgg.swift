@@ -104,6 +104,9 @@ struct BenchSecAgg: AsyncParsableCommand {
                         "bytes_sent_per_client": r.bytesSentPerClient, "clock": "process CPU time",
                     ]
                     var flowerCell = "                 —        —"
+                    let point = FlowerSecAggPoint(
+                        clients: n, dimension: d, degree: r.degree, threshold: r.threshold,
+                        murmurServerSeconds: r.serverSeconds, murmurClientSecondsMean: r.clientSecondsMean)
                     if flowerBound {
                         options.progress("  Flower unmask-stage bound n=\(n) d=\(d) dropout \(Int(p * 100)) %…")
                         let f = try options.reference("flower_unmask_bound.py", [
@@ -111,19 +114,15 @@ struct BenchSecAgg: AsyncParsableCommand {
                             "--shares", String(r.degree), "--threshold", String(r.threshold),
                         ])
                         row["flower_bound"] = f
-                        if let least = f["flower_server_seconds_at_least"] as? Double {
-                            row["flower_server_seconds_at_least"] = least
-                            row["ratio_vs_flower_at_least"] = least / r.serverSeconds
-                            flowerCell = String(format: "  ≥ %13.1f   ≥ %.1f× (bound)", least * 1000, least / r.serverSeconds)
+                        if let b = point.bound(f) {
+                            row.merge(b.fields) { _, new in new }
+                            flowerCell = b.cell
                         }
                     } else if !options.noReference {
                         if flowerBudgetRatio == nil, overBudget.contains(where: { n >= $0.n && d >= $0.d && p >= $0.p }) {
                             row["flower"] = ["skipped": "over budget (a smaller point already was)"]
                             flowerCell = "  skipped (budget)        —"
                         } else {
-                            let point = FlowerSecAggPoint(
-                                clients: n, dimension: d, degree: r.degree, threshold: r.threshold,
-                                murmurServerSeconds: r.serverSeconds, murmurClientSecondsMean: r.clientSecondsMean)
                             let budget = point.budget(floor: flowerBudget, ratio: flowerBudgetRatio)
                             row["flower_budget_seconds"] = budget
                             if flowerBudgetRatio != nil { row["flower_client_allowance_seconds"] = point.flowerClientAllowance }

@@ -55,4 +55,13 @@ struct FlowerSecAggPoint {
         }
         return ([:], "  skipped (budget)        —", false)
     }
+
+    /// The fields and table cell of `flower_unmask_bound.py`'s output (`--flower-bound`): its
+    /// `flower_server_seconds_at_least` over Murmur's server time, `ratio_vs_flower_at_least`.
+    func bound(_ flower: [String: Any]) -> (fields: [String: Any], cell: String)? {
+        guard let least = flower["flower_server_seconds_at_least"] as? Double else { return nil }
+        let ratio = least / murmurServerSeconds
+        return (["flower_server_seconds_at_least": least, "ratio_vs_flower_at_least": ratio],
+                String(format: "  ≥ %13.1f   ≥ %.1f× (bound)", least * 1000, ratio))
+    }
 }

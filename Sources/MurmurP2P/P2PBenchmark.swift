@@ -86,6 +86,7 @@ public enum P2PBenchmark {
     static func pair() async throws -> (client: P2PHost, address: Multiaddr, listener: any Channel) {
         var config = P2PHost.Configuration()
         config.handlers[sinkID] = serveSink
+        config.eventLoopHandlers = [sinkID]
         // One event loop each, as two processes would have: on the shared group both channels
         // can land on the same thread and the two ends then take turns instead of overlapping.
         let server = P2PHost(identity: Identity(), configuration: config, group: serverLoop)
@@ -103,14 +104,17 @@ public enum P2PBenchmark {
         let block = [UInt8](repeating: 0xA5, count: chunk)
         let clock = ContinuousClock()
         let start = clock.now
-        var sent = 0
-        while sent < bytes {
-            let n = min(chunk, bytes - sent)
-            try await stream.write(n == chunk ? block : Array(block.prefix(n)))
-            sent += n
+        // The writer runs on the connection's event loop, as the sink does on the other end.
+        let answer = try await withTaskExecutorPreference(conn.taskExecutor) {
+            var sent = 0
+            while sent < bytes {
+                let n = min(chunk, bytes - sent)
+                try await stream.write(n == chunk ? block : Array(block.prefix(n)))
+                sent += n
+            }
+            try await stream.closeWrite()
+            return try await stream.read(exactly: 8)
         }
-        try await stream.closeWrite()
-        let answer = try await stream.read(exactly: 8)
         let elapsed = clock.now - start
         let counted = answer.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         guard counted == UInt64(bytes) else { throw P2PError.closed("the sink counted \(counted) of \(bytes) bytes") }

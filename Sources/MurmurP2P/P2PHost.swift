@@ -16,6 +16,12 @@ public final class P2PHost: Sendable {
     public struct Configuration: Sendable {
         /// Extra protocols served on inbound streams.
         public var handlers: [String: StreamHandler] = [:]
+        /// Protocols whose handlers run on the connection's event loop
+        /// (`P2PConnection.taskExecutor`) instead of Swift's cooperative pool: each read and write
+        /// then completes on the loop's thread, with no hand-off between threads (the sink of
+        /// `murmur bench p2p`, an echo). Only for handlers that move bytes; one that computes or
+        /// blocks holds up every connection on the loop.
+        public var eventLoopHandlers: Set<String> = []
         /// A connection must finish multistream + Noise + yamux within this.
         public var handshakeTimeout: TimeAmount = .seconds(10)
         /// A connection with no bytes either way for this long is closed.
@@ -80,8 +86,8 @@ public final class P2PHost: Sendable {
     private func initialize(_ channel: any Channel, isDialer: Bool, expectedPeer: PeerID?) -> EventLoopFuture<P2PConnection> {
         let conn = P2PConnection(host: self, eventLoop: channel.eventLoop, isDialer: isDialer, expectedPeer: expectedPeer)
         do {
-            // Up to 1 MiB queued in NIO before stream data waits in yamux (bounded memory).
-            try channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 1024 * 1024))
+            // Up to 2 MiB queued in NIO before stream data waits in yamux (bounded memory).
+            try channel.syncOptions?.setOption(.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 2 * 1024 * 1024))
             let sync = channel.pipeline.syncOperations
             try sync.addHandler(IdleStateHandler(allTimeout: configuration.idleTimeout))
             try sync.addHandler(P2PConnectionHandler(connection: conn))

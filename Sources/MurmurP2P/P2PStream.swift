@@ -34,21 +34,26 @@ public final class P2PStream: @unchecked Sendable {
     private var eventLoop: any EventLoop { connection.eventLoop }
 
     /// The next chunk of bytes, or `nil` once the peer closed its side and everything was read.
+    ///
+    /// Called from a task running on the connection's event loop (`P2PConnection.taskExecutor`),
+    /// a chunk that is already there is returned without leaving the thread.
     public func read() async throws -> [UInt8]? {
-        try await eventLoop.flatSubmit { () -> EventLoopFuture<[UInt8]?> in
-            if let chunk = self.inbox.popFirst() {
-                self.connection.consumed(self.id, chunk.count)
-                return self.eventLoop.makeSucceededFuture(chunk)
-            }
-            if let failure = self.failure { return self.eventLoop.makeFailedFuture(failure) }
-            if self.remoteClosed { return self.eventLoop.makeSucceededFuture(nil) }
-            guard self.pendingRead == nil else {
-                return self.eventLoop.makeFailedFuture(P2PError.closed("only one read at a time on stream \(self.id)"))
-            }
-            let p = self.eventLoop.makePromise(of: [UInt8]?.self)
-            self.pendingRead = p
-            return p.futureResult
-        }.get()
+        try await (eventLoop.inEventLoop ? startRead() : eventLoop.flatSubmit(startRead)).get()
+    }
+
+    private func startRead() -> EventLoopFuture<[UInt8]?> {
+        if let chunk = inbox.popFirst() {
+            connection.consumed(id, chunk.count)
+            return eventLoop.makeSucceededFuture(chunk)
+        }
+        if let failure { return eventLoop.makeFailedFuture(failure) }
+        if remoteClosed { return eventLoop.makeSucceededFuture(nil) }
+        guard pendingRead == nil else {
+            return eventLoop.makeFailedFuture(P2PError.closed("only one read at a time on stream \(id)"))
+        }
+        let p = eventLoop.makePromise(of: [UInt8]?.self)
+        pendingRead = p
+        return p.futureResult
     }
 
     /// Reads exactly `count` bytes; throws if the stream ends first. Extra bytes stay queued.
@@ -84,21 +89,26 @@ public final class P2PStream: @unchecked Sendable {
     }
 
     /// Writes `bytes`; returns when yamux has sent them all (the peer's window allowing).
+    ///
+    /// From a task on the connection's event loop the bytes are framed and handed to the socket
+    /// in this call, without a thread hand-off.
     public func write(_ bytes: [UInt8]) async throws {
-        try await eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
-            if let failure = self.failure { return self.eventLoop.makeFailedFuture(failure) }
-            do {
-                let target = try self.connection.write(self.id, bytes)
-                if self.connection.framedTotal(self.id).map({ $0 >= target }) ?? true {
-                    return self.eventLoop.makeSucceededVoidFuture()
-                }
-                let p = self.eventLoop.makePromise(of: Void.self)
-                self.pendingWrites.append((target, p))
-                return p.futureResult
-            } catch {
-                return self.eventLoop.makeFailedFuture(error)
+        try await (eventLoop.inEventLoop ? startWrite(bytes) : eventLoop.flatSubmit { self.startWrite(bytes) }).get()
+    }
+
+    private func startWrite(_ bytes: [UInt8]) -> EventLoopFuture<Void> {
+        if let failure { return eventLoop.makeFailedFuture(failure) }
+        do {
+            let target = try connection.write(id, bytes)
+            if connection.framedTotal(id).map({ $0 >= target }) ?? true {
+                return eventLoop.makeSucceededVoidFuture()
             }
-        }.get()
+            let p = eventLoop.makePromise(of: Void.self)
+            pendingWrites.append((target, p))
+            return p.futureResult
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
     }
 
     /// Half-closes: the peer reads to the end; we can still read.

@@ -1,4 +1,5 @@
 import MurmurCore
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
@@ -89,9 +90,11 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1))) func aReaderThatDoesNotReadStallsTheWriterAtTheWindow() async throws {
+    @Test(.timeLimit(.minutes(1)), arguments: [false, true])
+    func aReaderThatDoesNotReadStallsTheWriterAtTheWindow(onEventLoop: Bool) async throws {
         let gate = Gate()
         let (server, channel) = try await Self.listener { config in
+            if onEventLoop { config.eventLoopHandlers = ["/stall"] }
             config.handlers["/stall"] = { stream in
                 await gate.wait()
                 _ = try await stream.readToEnd(limit: 4 << 20)
@@ -111,6 +114,74 @@ import Testing
         try await writer.value
         try await stream.closeWrite()
         #expect(try await stream.readToEnd(limit: 0).isEmpty)
+        await do_close(conn)
+    }
+
+    /// Where a handler ran and whether every read and write there stayed on the loop's thread.
+    final class LoopLog: @unchecked Sendable {
+        private let lock = NIOLockedValueBox<[Bool]>([])
+        func note(_ onLoop: Bool) { lock.withLockedValue { $0.append(onLoop) } }
+        var all: [Bool] { lock.withLockedValue { $0 } }
+    }
+
+    /// Echoes the stream back, noting after each step whether it runs on the connection's loop.
+    static func loggingEcho(_ log: LoopLog) -> StreamHandler {
+        { stream in
+            log.note(stream.connection.eventLoop.inEventLoop)
+            while let chunk = try await stream.read() {
+                log.note(stream.connection.eventLoop.inEventLoop)
+                try await stream.write(chunk)
+                log.note(stream.connection.eventLoop.inEventLoop)
+            }
+            try await stream.closeWrite()
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1))) func handlersAndTasksOnTheEventLoopMoveBytesWithoutLeavingIt() async throws {
+        let onLoop = LoopLog(), offLoop = LoopLog()
+        let (server, channel) = try await Self.listener { config in
+            config.handlers["/loop-echo"] = Self.loggingEcho(onLoop)
+            config.handlers["/pool-echo"] = Self.loggingEcho(offLoop)
+            config.eventLoopHandlers = ["/loop-echo"]
+        }
+        defer { channel.close(promise: nil) }
+        let conn = try await P2PHost(identity: Identity()).dial(try #require(server.addresses.first))
+        // 6 MiB in writes of uneven sizes: more than the windows, so both ends wait on each other.
+        var rng = SystemRandomNumberGenerator()
+        let payload = (0..<(6 << 20)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let sizes = [1, 65_507, 65_519, 300_000, 1 << 20, 7, 2 << 20]
+        for proto in ["/loop-echo", "/pool-echo"] {
+            let stream = try await conn.openStream([proto])
+            let clientLog = LoopLog()
+            let echoed = try await withTaskExecutorPreference(conn.taskExecutor) {
+                try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+                    group.addTask {
+                        var offset = 0, i = 0
+                        while offset < payload.count {
+                            let n = min(sizes[i % sizes.count], payload.count - offset)
+                            try await stream.write(Array(payload[offset..<(offset + n)]))
+                            clientLog.note(conn.eventLoop.inEventLoop)
+                            offset += n
+                            i += 1
+                        }
+                        try await stream.closeWrite()
+                        return nil
+                    }
+                    group.addTask {
+                        let back = try await stream.readToEnd(limit: 8 << 20)
+                        clientLog.note(conn.eventLoop.inEventLoop)
+                        return back
+                    }
+                    var back: [UInt8] = []
+                    for try await r in group { if let r { back = r } }
+                    return back
+                }
+            }
+            #expect(echoed == payload, "\(proto): \(echoed.count) of \(payload.count) bytes came back intact")
+            #expect(!clientLog.all.isEmpty && clientLog.all.allSatisfy { $0 }, "the client's tasks ran on the loop")
+        }
+        #expect(onLoop.all.count > 3 && onLoop.all.allSatisfy { $0 }, "the /loop-echo handler ran on the connection's loop throughout")
+        #expect(offLoop.all.count > 3 && !offLoop.all.contains(true), "the /pool-echo handler ran on Swift's pool")
         await do_close(conn)
     }
 }

@@ -3,8 +3,11 @@ import NIOCore
 /// One negotiated yamux stream of a `P2PConnection`, with async reads and writes.
 ///
 /// Reads return chunks as they arrive and grant the peer more window as they are taken, so a
-/// stream nobody reads stops its sender at 256 KiB. Writes complete once yamux has framed all
-/// their bytes (within the peer's window), which back-pressures a fast writer.
+/// stream nobody reads stops its sender at 256 KiB. Writes complete once at most 512 KiB of the
+/// stream's bytes wait to be framed (`P2PConnection.sendBuffer`, like a socket's send buffer;
+/// framing needs the peer's window), which back-pressures a fast writer. As with a socket, a
+/// completed write is not yet delivered: a failure after it shows at the next write, at
+/// `closeWrite` or at the next read.
 ///
 /// Concurrency: every mutable field is touched only on `connection.eventLoop` (public methods
 /// hop there first), which is why the `@unchecked Sendable` is sound.
@@ -88,7 +91,8 @@ public final class P2PStream: @unchecked Sendable {
         try? await eventLoop.submit { self.inbox.prepend(bytes) }.get()
     }
 
-    /// Writes `bytes`; returns when yamux has sent them all (the peer's window allowing).
+    /// Writes `bytes`; returns when at most 512 KiB of the stream's bytes wait to be framed (the
+    /// peer's window allowing framing).
     ///
     /// From a task on the connection's event loop the bytes are framed and handed to the socket
     /// in this call, without a thread hand-off.
@@ -99,7 +103,9 @@ public final class P2PStream: @unchecked Sendable {
     private func startWrite(_ bytes: [UInt8]) -> EventLoopFuture<Void> {
         if let failure { return eventLoop.makeFailedFuture(failure) }
         do {
-            let target = try connection.write(id, bytes)
+            // Complete once at most the send buffer of the stream's bytes waits to be framed.
+            let queued = try connection.write(id, bytes)
+            let target = queued - min(queued, UInt64(P2PConnection.sendBuffer))
             if connection.framedTotal(id).map({ $0 >= target }) ?? true {
                 return eventLoop.makeSucceededVoidFuture()
             }

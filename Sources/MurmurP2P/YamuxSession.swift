@@ -1,3 +1,5 @@
+import NIOCore
+
 /// A yamux 1.0 session as a byte-level state machine: streams, windows, ping, GoAway.
 ///
 /// Spec: libp2p/specs yamux/README.md over hashicorp/yamux spec.md. The dialer ("client") opens
@@ -65,15 +67,18 @@ public struct YamuxSession: Sendable {
         /// The window granted when everything is consumed: grows from the initial 256 KiB.
         var receiveCapacity = YamuxSession.initialWindow
         var unacknowledgedConsumed: UInt32 = 0
-        var queue: [UInt8] = []
+        /// The application's writes not yet framed, each array as it was written (never joined:
+        /// framing reads across them), and how far the first one has been framed.
+        var queue = CircularBuffer<[UInt8]>()
         var queueHead = 0
+        /// Bytes in `queue` after `queueHead`.
+        var queuedCount = 0
         var finPending = false
         var localClosed = false
         var remoteClosed = false
         /// Bytes of application data handed to `write` and framed, for completing writes.
         var framedTotal: UInt64 = 0
         var queuedTotal: UInt64 = 0
-        var queuedCount: Int { queue.count - queueHead }
     }
 
     /// Whether we dialed (odd stream ids).
@@ -127,12 +132,10 @@ public struct YamuxSession: Sendable {
         guard !streams.values[i].localClosed, !streams.values[i].finPending else {
             throw P2PError.closed("stream \(id) was closed for writing")
         }
-        // In place (`values[i]`): copying the Stream out would make this append copy the whole queue.
-        if streams.values[i].queuedCount == 0 {
-            streams.values[i].queue = data
-            streams.values[i].queueHead = 0
-        } else {
-            streams.values[i].queue += data
+        // The array joins the queue as it is (no copy; in place through `values[i]`).
+        if !data.isEmpty {
+            streams.values[i].queue.append(data)
+            streams.values[i].queuedCount += data.count
         }
         streams.values[i].queuedTotal += UInt64(data.count)
         return flush(id)
@@ -225,8 +228,8 @@ public struct YamuxSession: Sendable {
         return out.isEmpty ? [] : out.bytes
     }
 
-    /// `flush`, appending the frames to `out`; the stream is mutated in place (`values[i]`) so
-    /// that neither framing nor compaction copies its whole queue.
+    /// `flush`, appending the frames to `out`; the stream is mutated in place (`values[i]`), so
+    /// framing never copies its queue.
     private mutating func flush(_ id: UInt32, maxBytes: Int, force: Bool, into out: inout YamuxOutgoing) {
         guard let i = streams.index(forKey: id), force || !configuration.drainExplicitly else { return }
         Self.frame(&streams.values[i], id: id, maxBytes: maxBytes, maxFrameData: configuration.maxFrameData, into: &out)
@@ -239,23 +242,25 @@ public struct YamuxSession: Sendable {
             budget -= n
             let last = n == s.queuedCount && s.finPending
             out.append(YamuxHeader(type: .data, flags: last ? .fin : [], streamID: id, length: UInt32(n)))
-            out.append(s.queue, s.queueHead..<(s.queueHead + n))
-            s.queueHead += n
+            // The frame's data: slices of one or more of the queued writes.
+            var left = n
+            while left > 0, let first = s.queue.first {
+                let take = min(left, first.count - s.queueHead)
+                out.append(first, s.queueHead..<(s.queueHead + take))
+                s.queueHead += take
+                left -= take
+                if s.queueHead == first.count {
+                    s.queue.removeFirst()
+                    s.queueHead = 0
+                }
+            }
+            s.queuedCount -= n
             s.sendWindow -= UInt32(n)
             s.framedTotal += UInt64(n)
             if last {
                 s.finPending = false
                 s.localClosed = true
             }
-        }
-        if s.queuedCount == 0 {
-            s.queue = []
-            s.queueHead = 0
-        } else if s.queueHead >= 4 << 20 && s.queueHead * 2 >= s.queue.count {
-            // Only a large framed prefix is worth moving the rest for: a 1 MiB write is freed whole
-            // once framed instead of having its second half copied down.
-            s.queue.removeFirst(s.queueHead)
-            s.queueHead = 0
         }
         if s.finPending && s.queuedCount == 0 {
             out.append(YamuxHeader(type: .windowUpdate, flags: .fin, streamID: id, length: 0))

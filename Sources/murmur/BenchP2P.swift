@@ -16,10 +16,17 @@ struct BenchP2P: AsyncParsableCommand {
             the core do not lower it); `ratio_vs_chachapoly` is the stream's wall-clock throughput
             over the faster of the two (the issue's goal is ≥ 0.6). `stream_cpu_seconds` is the
             CPU time (user + system, both ends and the kernel's TCP work) the stream took.
+            The floor (`floor_bytes_per_second`, `ratio_vs_floor`) is the same work without
+            libp2p on two plain threads: 65519-byte messages sealed with the same cipher into
+            512 KiB writes on a loopback TCP socket, read 512 KiB at a time and opened; the
+            stream cannot be expected to beat it, and on a 2-core machine both ends share the
+            cores (the kernel's loopback receive work runs on the sender's core).
             `ratio_vs_py_libp2p` compares with py-libp2p 0.8.1 doing the same in the same run
             (scripts/reference/libp2p_perf.py: two py-libp2p hosts in one process, Noise +
             yamux over loopback TCP, a sink stream of --py-megabytes and --py-handshakes
             connects); py-libp2p must be in the reference venv (scripts/bench-venv installs it).
+            Both write --write-kib KiB at a time (64 KiB, libp2p's /perf/1.0.0 block size, by
+            default; py-libp2p is faster with larger writes, ~150 MB/s at 1 MiB against ~92).
             """)
 
     @OptionGroup var options: BenchOptions
@@ -36,6 +43,9 @@ struct BenchP2P: AsyncParsableCommand {
     @Option(help: "Connects py-libp2p times (each ~0.25 s).")
     var pyHandshakes = 20
 
+    @Option(help: "KiB per application write on the stream, Murmur's and py-libp2p's (64: the block size of libp2p's /perf/1.0.0).")
+    var writeKib = 64
+
     @Flag(help: "Measure only the stream (MB/s and CPU seconds): for profiling it with perf.")
     var streamOnly = false
 
@@ -43,13 +53,15 @@ struct BenchP2P: AsyncParsableCommand {
         guard megabytes >= 1, handshakes >= 1, pyMegabytes >= 1, pyHandshakes >= 1 else {
             throw ValidationError("--megabytes, --handshakes, --py-megabytes and --py-handshakes must be at least 1")
         }
+        guard (1...(64 << 10)).contains(writeKib) else { throw ValidationError("--write-kib must be 1…65536") }
+        let writeSize = writeKib << 10
         if streamOnly {
             options.progress("one yamux stream over Noise, \(megabytes) MB…")
             let cpuBefore = CPUTime.process()
-            let stream = try await P2PBenchmark.streamBytesPerSecond(bytes: megabytes << 20)
+            let stream = try await P2PBenchmark.streamBytesPerSecond(bytes: megabytes << 20, chunk: writeSize)
             let streamCPU = CPUTime.process() - cpuBefore
             try options.emit(
-                ["benchmark": "p2p", "stream_bytes_per_second": stream, "stream_cpu_seconds": streamCPU, "stream_bytes": megabytes << 20],
+                ["benchmark": "p2p", "stream_bytes_per_second": stream, "stream_cpu_seconds": streamCPU, "stream_bytes": megabytes << 20, "write_bytes": writeSize],
                 table: [
                     String(format: "one yamux stream over Noise        %9.1f MB/s", stream / 1e6),
                     String(format: "  CPU used by the stream (both ends) %7.2f s per GB", streamCPU / Double(megabytes << 20) * 1e9),
@@ -62,8 +74,10 @@ struct BenchP2P: AsyncParsableCommand {
         let limit = max(swiftCrypto, openSSL ?? 0)
         options.progress("one yamux stream over Noise, \(megabytes) MB…")
         let cpuBefore = CPUTime.process()
-        let stream = try await P2PBenchmark.streamBytesPerSecond(bytes: megabytes << 20)
+        let stream = try await P2PBenchmark.streamBytesPerSecond(bytes: megabytes << 20, chunk: writeSize)
         let streamCPU = CPUTime.process() - cpuBefore
+        options.progress("the floor: the same cipher and loopback TCP without libp2p, \(megabytes) MB…")
+        let floor = try P2PBenchmark.floorBytesPerSecond(bytes: megabytes << 20)
         options.progress("\(handshakes) handshakes…")
         let hs = try await P2PBenchmark.handshakesPerSecond(count: handshakes)
         var table = [
@@ -73,16 +87,18 @@ struct BenchP2P: AsyncParsableCommand {
             "  the Noise transport uses         \(P2PBenchmark.transportCipher)",
             String(format: "one yamux stream over Noise        %9.1f MB/s  (%.2f of the cipher limit)", stream / 1e6, stream / limit),
             String(format: "  CPU used by the stream (both ends) %7.2f s per GB", streamCPU / Double(megabytes << 20) * 1e9),
+            String(format: "floor: cipher + loopback TCP alone %9.1f MB/s  (%.2f of the cipher limit; stream %.2f of it)", floor / 1e6, floor / limit, stream / floor),
             String(format: "handshakes (TCP+Noise+yamux)       %9.1f /s", hs),
         ]
         var object: [String: Any] = [
             "benchmark": "p2p", "chachapoly_bytes_per_second": limit, "stream_bytes_per_second": stream,
             "chachapoly_swift_crypto_bytes_per_second": swiftCrypto, "chachapoly_openssl_bytes_per_second": openSSL as Any, "transport_cipher": P2PBenchmark.transportCipher,
-            "ratio_vs_chachapoly": stream / limit, "stream_cpu_seconds": streamCPU, "handshakes_per_second": hs, "stream_bytes": megabytes << 20,
+            "ratio_vs_chachapoly": stream / limit, "stream_cpu_seconds": streamCPU,
+            "floor_bytes_per_second": floor, "ratio_vs_floor": stream / floor, "floor_ratio_vs_chachapoly": floor / limit, "handshakes_per_second": hs, "stream_bytes": megabytes << 20, "write_bytes": writeSize,
         ]
         if !options.noReference {
             options.progress("py-libp2p 0.8.1: one stream of \(pyMegabytes) MB, \(pyHandshakes) connects…")
-            let py = try options.reference("libp2p_perf.py", ["--megabytes", "\(pyMegabytes)", "--handshakes", "\(pyHandshakes)"])
+            let py = try options.reference("libp2p_perf.py", ["--megabytes", "\(pyMegabytes)", "--handshakes", "\(pyHandshakes)", "--write-bytes", "\(writeSize)"])
             guard let pyStream = py["stream_bytes_per_second"] as? Double, let pyHS = py["handshakes_per_second"] as? Double else {
                 throw ValidationError("libp2p_perf.py printed no stream_bytes_per_second/handshakes_per_second: \(py)")
             }

@@ -4,10 +4,12 @@
 Two py-libp2p hosts in this process on 127.0.0.1, Noise + yamux over TCP (py-libp2p's defaults),
 the same shape as MurmurP2P's benchmark (both hosts in one process):
 
-  libp2p_perf.py [--megabytes N] [--handshakes N] [--timeout S]
+  libp2p_perf.py [--megabytes N] [--handshakes N] [--write-bytes B] [--timeout S]
 
-  stream:     one yamux stream, N MiB written in 64 KiB chunks to a sink that reads to the end
-              and answers with the byte count; bytes/s until the answer arrives.
+  stream:     one yamux stream, N MiB written in writes of B bytes (default 65536, the block
+              size of py-libp2p's own perf service, libp2p.perf.WRITE_BLOCK_SIZE) to a sink that
+              reads 64 KiB at a time to the end and answers with the byte count; bytes/s until
+              the answer arrives.
   handshakes: N sequential connects (TCP + multistream + Noise + yamux) of the client to the
               server, each closed before the next; only the connects are timed.
 Prints one JSON object: {"stream_bytes_per_second", "stream_bytes", "handshakes_per_second",
@@ -57,13 +59,14 @@ async def run(args) -> dict:
         with trio.fail_after(args.timeout):
             await client.connect(info)
             total = args.megabytes << 20
-            payload = bytes(CHUNK)
+            payload = bytes(args.write_bytes)
             start = time.perf_counter()
             stream = await client.new_stream(server.get_id(), [SINK_ID])
             sent = 0
             while sent < total:
-                await stream.write(payload)
-                sent += len(payload)
+                n = min(len(payload), total - sent)
+                await stream.write(payload if n == len(payload) else payload[:n])
+                sent += n
             await stream.close_write()
             answer = await stream.read(8)
             elapsed = time.perf_counter() - start
@@ -89,8 +92,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--megabytes", type=int, default=32)
     ap.add_argument("--handshakes", type=int, default=30)
+    ap.add_argument("--write-bytes", type=int, default=CHUNK)
     ap.add_argument("--timeout", type=float, default=300)
     args = ap.parse_args()
+    if args.write_bytes < 1 or args.megabytes < 1:
+        ap.error("--write-bytes and --megabytes must be at least 1")
     try:
         print(json.dumps(trio.run(run, args)), flush=True)
     except Exception as e:

@@ -117,6 +117,37 @@ import Testing
         await do_close(conn)
     }
 
+    @Test(.timeLimit(.minutes(1))) func writesCompleteWithinTheSendBufferAndWaitBeyondIt() async throws {
+        let gate = Gate()
+        let (server, channel) = try await Self.listener { config in
+            config.handlers["/stall"] = { stream in
+                await gate.wait()
+                _ = try await stream.readToEnd(limit: 4 << 20)
+                try await stream.closeWrite()
+            }
+        }
+        defer { channel.close(promise: nil) }
+        let conn = try await P2PHost(identity: Identity()).dial(try #require(server.addresses.first))
+        let stream = try await conn.openStream(["/stall"])
+        // The peer reads nothing: 256 KiB of window go out, 144 KiB wait in the send buffer.
+        try await stream.write([UInt8](repeating: 1, count: 400 << 10))
+        let framed = try await conn.eventLoop.submit { conn.framedTotal(stream.id) }.get()
+        #expect(framed == UInt64(YamuxSession.initialWindow))
+        // 144 KiB + 512 KiB would exceed the 512 KiB send buffer: this write waits for the reader.
+        let done = NIOLockedValueBox(false)
+        let writer = Task {
+            try await stream.write([UInt8](repeating: 2, count: P2PConnection.sendBuffer))
+            done.withLockedValue { $0 = true }
+        }
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(!done.withLockedValue { $0 }, "a write beyond the send buffer completed while the peer read nothing")
+        await gate.open()
+        try await writer.value
+        try await stream.closeWrite()
+        #expect(try await stream.readToEnd(limit: 0).isEmpty)
+        await do_close(conn)
+    }
+
     /// Where a handler ran and whether every read and write there stayed on the loop's thread.
     final class LoopLog: @unchecked Sendable {
         private let lock = NIOLockedValueBox<[Bool]>([])

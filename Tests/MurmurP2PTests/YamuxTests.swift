@@ -184,6 +184,40 @@ import Testing
         #expect(!opened.events.contains(.remoteClosed(b)))
     }
 
+    @Test func framesTakeTheirDataAcrossQueuedWritesInOrder() throws {
+        var config = YamuxSession.Configuration()
+        config.drainExplicitly = true
+        config.maxFrameData = 1000
+        var client = YamuxSession(isClient: true, configuration: config)
+        let (id, syn) = try client.openStream()
+        // Writes smaller and larger than a frame, an empty one, one that ends exactly on a frame.
+        let sizes = [1, 2500, 0, 999, 1, 1000, 7, 3333]
+        var expected: [UInt8] = []
+        for (i, n) in sizes.enumerated() {
+            let w = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) }
+            expected += w
+            #expect(try client.write(id, w).isEmpty)
+        }
+        _ = client.closeWrite(id)
+        // Small budgets, so drains stop in the middle of a write as well as between writes.
+        var wire: [UInt8] = []
+        var drains = 0
+        while case let d = client.drain(budget: 1700), !d.send.isEmpty {
+            wire += d.send
+            drains += 1
+        }
+        #expect(drains >= expected.count / 1700)
+        #expect(client.framedTotal(id) == UInt64(expected.count))
+        var server = YamuxSession(isClient: false)
+        let out = try server.receive(syn + wire)
+        var got: [UInt8] = []
+        var frames = 0
+        for e in out.events { if case .data(id, let b) = e { got += b; frames += 1; #expect(b.count <= 1000) } }
+        #expect(got == expected)
+        #expect(frames == (expected.count + 999) / 1000)  // every frame but the last is full
+        #expect(out.events.last == .remoteClosed(id))
+    }
+
     /// `n` bytes of data on stream `id`, framed.
     static func data(_ id: UInt32, _ n: Int) -> [UInt8] {
         YamuxHeader(type: .data, streamID: id, length: UInt32(n)).encoded + [UInt8](repeating: 3, count: n)

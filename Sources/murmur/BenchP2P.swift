@@ -25,7 +25,10 @@ struct BenchP2P: AsyncParsableCommand {
             (scripts/reference/libp2p_perf.py: two py-libp2p hosts in one process, Noise +
             yamux over loopback TCP, a sink stream of --py-megabytes and --py-handshakes
             connects); py-libp2p must be in the reference venv (scripts/bench-venv installs it).
-            Both write --write-kib KiB at a time (64 KiB, libp2p's /perf/1.0.0 block size, by
+            The stream, the floor and py-libp2p's stream are each measured --repeats times
+            (alternating) and the best run counts: on a shared machine other work only ever slows
+            a run down (on this 2-vCPU VM some runs pay ~1.5× the CPU per byte); every run is in
+            the JSON (`…_runs`). Both write --write-kib KiB at a time (64 KiB, libp2p's /perf/1.0.0 block size, by
             default; py-libp2p is faster with larger writes, ~150 MB/s at 1 MiB against ~92).
             """)
 
@@ -46,6 +49,9 @@ struct BenchP2P: AsyncParsableCommand {
     @Option(help: "KiB per application write on the stream, Murmur's and py-libp2p's (64: the block size of libp2p's /perf/1.0.0).")
     var writeKib = 64
 
+    @Option(help: "Times the stream, the floor and py-libp2p's stream are each measured; the best run of each counts.")
+    var repeats = 3
+
     @Flag(help: "Measure only the stream (MB/s and CPU seconds): for profiling it with perf.")
     var streamOnly = false
 
@@ -54,6 +60,7 @@ struct BenchP2P: AsyncParsableCommand {
             throw ValidationError("--megabytes, --handshakes, --py-megabytes and --py-handshakes must be at least 1")
         }
         guard (1...(64 << 10)).contains(writeKib) else { throw ValidationError("--write-kib must be 1…65536") }
+        guard (1...100).contains(repeats) else { throw ValidationError("--repeats must be 1…100") }
         let writeSize = writeKib << 10
         if streamOnly {
             options.progress("one yamux stream over Noise, \(megabytes) MB…")
@@ -72,12 +79,19 @@ struct BenchP2P: AsyncParsableCommand {
         let swiftCrypto = try P2PBenchmark.chachaPolyBytesPerSecond(duration: 1)
         let openSSL = try P2PBenchmark.openSSLChaChaPolyBytesPerSecond(duration: 1)
         let limit = max(swiftCrypto, openSSL ?? 0)
-        options.progress("one yamux stream over Noise, \(megabytes) MB…")
-        let cpuBefore = CPUTime.process()
-        let stream = try await P2PBenchmark.streamBytesPerSecond(bytes: megabytes << 20, chunk: writeSize)
-        let streamCPU = CPUTime.process() - cpuBefore
-        options.progress("the floor: the same cipher and loopback TCP without libp2p, \(megabytes) MB…")
-        let floor = try P2PBenchmark.floorBytesPerSecond(bytes: megabytes << 20)
+        // The stream and the floor alternate; host interference only ever slows a run down, so
+        // the best run of each is the figure (as for py-libp2p, whose script does the same).
+        var streamRuns: [Double] = [], floorRuns: [Double] = [], cpuRuns: [Double] = []
+        for r in 1...repeats {
+            options.progress("one yamux stream over Noise, \(megabytes) MB (run \(r) of \(repeats))…")
+            let cpuBefore = CPUTime.process()
+            streamRuns.append(try await P2PBenchmark.streamBytesPerSecond(bytes: megabytes << 20, chunk: writeSize))
+            cpuRuns.append(CPUTime.process() - cpuBefore)
+            options.progress("the floor: the same cipher and loopback TCP without libp2p, \(megabytes) MB (run \(r) of \(repeats))…")
+            floorRuns.append(try P2PBenchmark.floorBytesPerSecond(bytes: megabytes << 20))
+        }
+        let best = streamRuns.indices.max { streamRuns[$0] < streamRuns[$1] }!
+        let stream = streamRuns[best], streamCPU = cpuRuns[best], floor = floorRuns.max()!
         options.progress("\(handshakes) handshakes…")
         let hs = try await P2PBenchmark.handshakesPerSecond(count: handshakes)
         var table = [
@@ -94,15 +108,17 @@ struct BenchP2P: AsyncParsableCommand {
             "benchmark": "p2p", "chachapoly_bytes_per_second": limit, "stream_bytes_per_second": stream,
             "chachapoly_swift_crypto_bytes_per_second": swiftCrypto, "chachapoly_openssl_bytes_per_second": openSSL as Any, "transport_cipher": P2PBenchmark.transportCipher,
             "ratio_vs_chachapoly": stream / limit, "stream_cpu_seconds": streamCPU,
-            "floor_bytes_per_second": floor, "ratio_vs_floor": stream / floor, "floor_ratio_vs_chachapoly": floor / limit, "handshakes_per_second": hs, "stream_bytes": megabytes << 20, "write_bytes": writeSize,
+            "floor_bytes_per_second": floor, "ratio_vs_floor": stream / floor, "floor_ratio_vs_chachapoly": floor / limit,
+            "stream_bytes_per_second_runs": streamRuns, "floor_bytes_per_second_runs": floorRuns, "repeats": repeats, "handshakes_per_second": hs, "stream_bytes": megabytes << 20, "write_bytes": writeSize,
         ]
         if !options.noReference {
             options.progress("py-libp2p 0.8.1: one stream of \(pyMegabytes) MB, \(pyHandshakes) connects…")
-            let py = try options.reference("libp2p_perf.py", ["--megabytes", "\(pyMegabytes)", "--handshakes", "\(pyHandshakes)", "--write-bytes", "\(writeSize)"])
+            let py = try options.reference("libp2p_perf.py", ["--megabytes", "\(pyMegabytes)", "--handshakes", "\(pyHandshakes)", "--write-bytes", "\(writeSize)", "--repeats", "\(repeats)"])
             guard let pyStream = py["stream_bytes_per_second"] as? Double, let pyHS = py["handshakes_per_second"] as? Double else {
                 throw ValidationError("libp2p_perf.py printed no stream_bytes_per_second/handshakes_per_second: \(py)")
             }
             object["py_libp2p_stream_bytes_per_second"] = pyStream
+            object["py_libp2p_stream_bytes_per_second_runs"] = py["stream_bytes_per_second_runs"]
             object["py_libp2p_handshakes_per_second"] = pyHS
             object["ratio_vs_py_libp2p"] = stream / pyStream
             object["handshake_ratio_vs_py_libp2p"] = hs / pyHS

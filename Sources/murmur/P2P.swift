@@ -112,6 +112,7 @@ struct P2PListen: AsyncParsableCommand {
         var config = P2PHost.Configuration()
         try timeouts.apply(&config)
         config.handlers[EchoProtocol.id] = EchoProtocol.serve
+        config.eventLoopHandlers.insert(EchoProtocol.id)  // only moves bytes: no thread hand-offs
         Gossipsub.register(in: &config)
         config.onInboundConnection = { conn in
             let from = conn.remoteAddress.map { " from \($0)" } ?? ""

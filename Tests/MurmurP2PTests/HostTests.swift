@@ -90,9 +90,8 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: [false, true])
-    func aReaderThatDoesNotReadStallsTheWriterAtTheWindow(onEventLoop: Bool) async throws {
-        let gate = Gate()
+    /// A listener whose `/stall` handler reads nothing until `gate` opens, and a client stream to it.
+    static func stalledStream(_ gate: Gate, onEventLoop: Bool = false) async throws -> (any Channel, P2PConnection, P2PStream) {
         let (server, channel) = try await Self.listener { config in
             if onEventLoop { config.eventLoopHandlers = ["/stall"] }
             config.handlers["/stall"] = { stream in
@@ -101,9 +100,15 @@ import Testing
                 try await stream.closeWrite()
             }
         }
-        defer { channel.close(promise: nil) }
         let conn = try await P2PHost(identity: Identity()).dial(try #require(server.addresses.first))
-        let stream = try await conn.openStream(["/stall"])
+        return (channel, conn, try await conn.openStream(["/stall"]))
+    }
+
+    @Test(.timeLimit(.minutes(1)), arguments: [false, true])
+    func aReaderThatDoesNotReadStallsTheWriterAtTheWindow(onEventLoop: Bool) async throws {
+        let gate = Gate()
+        let (channel, conn, stream) = try await Self.stalledStream(gate, onEventLoop: onEventLoop)
+        defer { channel.close(promise: nil) }
         let size = 2 << 20
         let writer = Task { try await stream.write([UInt8](repeating: 1, count: size)) }
         try await Task.sleep(for: .milliseconds(500))
@@ -119,16 +124,8 @@ import Testing
 
     @Test(.timeLimit(.minutes(1))) func writesCompleteWithinTheSendBufferAndWaitBeyondIt() async throws {
         let gate = Gate()
-        let (server, channel) = try await Self.listener { config in
-            config.handlers["/stall"] = { stream in
-                await gate.wait()
-                _ = try await stream.readToEnd(limit: 4 << 20)
-                try await stream.closeWrite()
-            }
-        }
+        let (channel, conn, stream) = try await Self.stalledStream(gate)
         defer { channel.close(promise: nil) }
-        let conn = try await P2PHost(identity: Identity()).dial(try #require(server.addresses.first))
-        let stream = try await conn.openStream(["/stall"])
         // The peer reads nothing: 256 KiB of window go out, 144 KiB wait in the send buffer.
         try await stream.write([UInt8](repeating: 1, count: 400 << 10))
         let framed = try await conn.eventLoop.submit { conn.framedTotal(stream.id) }.get()

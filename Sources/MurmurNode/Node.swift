@@ -126,7 +126,6 @@ public actor Node: Service {
         let peerGuard = PeerGuard(scores: scores, logger: logger) { record in
             do { try store.savePeerScore(record) } catch { logger.warning("peer scores: \(error)") }
         }
-        hostConfig.handlers[IdentifyProtocol.pushID] = PeerGuard.serveIdentifyPush
         // Spot checks (Verify/): every node serves the receipts it issued, and its models by CID so a verifier can fetch them.
         hostConfig.handlers[ReceiptsProtocol.id] = { try await ReceiptsProtocol.serve($0, store: store) }
         if hostConfig.handlers[BlockProtocol.id] == nil {

@@ -1,4 +1,5 @@
 import MurmurCore
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// A libp2p connection over one TCP channel: drives a `ConnectionMachine` from NIO.
@@ -25,6 +26,10 @@ public final class P2PConnection: @unchecked Sendable {
     public private(set) var remotePeer: PeerID?
     /// The peer's TCP address as a multiaddr, if known.
     public private(set) var remoteAddress: Multiaddr?
+    private let identified = NIOLockedValueBox<IdentifyMessage?>(nil)
+    /// What the peer last told us about itself: its identify answer (`IdentifyProtocol.identify`)
+    /// updated by its pushes (`/ipfs/id/push/1.0.0`); nil before either.
+    public var peerInfo: IdentifyMessage? { identified.withLockedValue { $0 } }
     /// Runs tasks on this connection's event loop: a task that prefers it
     /// (`withTaskExecutorPreference(connection.taskExecutor) { … }`) reads and writes this
     /// connection's streams without a thread hand-off per call. For code that only moves bytes.
@@ -87,6 +92,29 @@ public final class P2PConnection: @unchecked Sendable {
     public func waitClosed() async {
         guard let f = try? await eventLoop.submit({ self.channel?.closeFuture }).get() else { return }
         try? await f.get()
+    }
+
+    /// Keeps an identify answer (`merging` false) or push (true: the fields it carries replace
+    /// ours, as the spec allows partial pushes) and adds its listen addresses to the address book.
+    func learned(_ m: IdentifyMessage, merging: Bool) {
+        identified.withLockedValue { known in
+            guard merging, var merged = known else {
+                known = m
+                return
+            }
+            if m.publicKey != nil { merged.publicKey = m.publicKey }
+            if !m.listenAddrs.isEmpty { merged.listenAddrs = m.listenAddrs }
+            if !m.protocols.isEmpty { merged.protocols = m.protocols }
+            if m.observedAddr != nil { merged.observedAddr = m.observedAddr }
+            if m.protocolVersion != nil { merged.protocolVersion = m.protocolVersion }
+            if m.agentVersion != nil { merged.agentVersion = m.agentVersion }
+            if m.signedPeerRecord != nil { merged.signedPeerRecord = m.signedPeerRecord }
+            known = merged
+        }
+        if let peer = remotePeer {
+            let addresses = m.listenAddrs.compactMap { try? Multiaddr(bytes: $0) }
+            if !addresses.isEmpty { host.addAddresses(addresses, for: peer) }
+        }
     }
 
     // MARK: stream operations (event loop)

@@ -63,21 +63,34 @@ public final class P2PHost: Sendable {
         self.identity = identity
         self.configuration = configuration
         self.group = group
-        builtins = [
-            PingProtocol.id: PingProtocol.serve,
-            IdentifyProtocol.pushID: IdentifyProtocol.servePush,
-        ]
+        builtins = [PingProtocol.id: PingProtocol.serve]
     }
 
     /// Every protocol served on inbound streams, sorted.
     public var servedProtocols: [String] {
         // A configured handler may replace a built-in one: each protocol once.
-        Set(Array(builtins.keys) + [IdentifyProtocol.id] + Array(configuration.handlers.keys)).sorted()
+        Set(Array(builtins.keys) + [IdentifyProtocol.id, IdentifyProtocol.pushID] + Array(configuration.handlers.keys)).sorted()
     }
 
     func handler(for proto: String) -> StreamHandler? {
-        if proto == IdentifyProtocol.id { return { [self] s in try await IdentifyProtocol.serve(s, host: self) } }
-        return configuration.handlers[proto] ?? builtins[proto]
+        if let configured = configuration.handlers[proto] { return configured }
+        switch proto {
+        case IdentifyProtocol.id: return { [self] s in try await IdentifyProtocol.serve(s, host: self) }
+        case IdentifyProtocol.pushID: return { [self] s in try await IdentifyProtocol.servePush(s, host: self) }
+        default: return builtins[proto]
+        }
+    }
+
+    /// Pushes our identify message to every connected peer (`/ipfs/id/push/1.0.0`), as the spec
+    /// asks after our listen addresses or protocols change; `listen` does it by itself. Returns
+    /// how many peers took it (a peer that does not serve push, or fails, is skipped).
+    @discardableResult
+    public func pushIdentify() async -> Int {
+        let connections = swarm.connectedPeers.flatMap { swarm.connections(to: $0) }
+        return await withTaskGroup(of: Bool.self) { group in
+            for c in connections { group.addTask { (try? await IdentifyProtocol.push(c)) != nil } }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
     }
 
     /// The addresses we listen on, each ending in `/p2p/<our id>`.
@@ -137,6 +150,8 @@ public final class P2PHost: Sendable {
         if let local = channel.localAddress {
             let bound = try Multiaddr(socketAddress: local)
             listenAddresses.withLockedValue { $0.append(bound) }
+            // Peers we are already connected to learn the new address (identify push).
+            if swarm.connectionCount > 0 { Task { await self.pushIdentify() } }
         }
         return channel
     }

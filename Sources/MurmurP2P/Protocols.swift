@@ -75,13 +75,39 @@ public enum IdentifyProtocol {
         try await stream.closeWrite()
     }
 
-    /// Accepts a push (read and dropped for now: no peer store yet).
-    @Sendable static func servePush(_ stream: P2PStream) async throws {
-        _ = try await stream.readToEnd(limit: maxMessageLength + 10)
+    /// Takes a push: one length-prefixed identify message (possibly partial: the spec lets a
+    /// push carry only the fields that changed). Its key must match the peer proven in Noise.
+    /// The connection's `peerInfo` then shows it (fields it lacks keep their old values) and its
+    /// listen addresses join the host's address book. A malformed push throws (the host resets
+    /// the stream and reports it to `onStreamError`, which a node scores).
+    static func servePush(_ stream: P2PStream, host: P2PHost) async throws {
+        let raw = try await stream.readToEnd(limit: maxMessageLength + 10)
+        if !raw.isEmpty {
+            guard let (length, size) = try UnsignedVarint.decode(raw), size + Int(length) == raw.count else {
+                throw P2PError.invalidFrame("an identify push must be one length-prefixed message")
+            }
+            let m = try checked(Array(raw[size...]), from: stream.connection)
+            stream.connection.learned(m, merging: true)
+        }
         try await stream.closeWrite()
     }
 
-    /// Asks the peer who it is; checks that its key matches the authenticated peer id.
+    /// Decodes an identify message from `connection`'s peer and checks its key against the
+    /// peer id proven in the Noise handshake.
+    static func checked(_ body: [UInt8], from connection: P2PConnection) throws -> IdentifyMessage {
+        let m: IdentifyMessage
+        do { m = try IdentifyMessage(decoding: body) } catch let e as P2PError { throw e } catch {
+            throw P2PError.invalidProtobuf("identify: \(error)")
+        }
+        if let key = m.publicKey, let peer = connection.remotePeer, PeerID(publicKeyProtobuf: key) != peer {
+            throw P2PError.handshakeFailed("identify's public key does not match the peer id proven in Noise")
+        }
+        return m
+    }
+
+    /// Asks the peer who it is; checks that its key matches the authenticated peer id. The
+    /// answer is also kept as the connection's `peerInfo` and its listen addresses go to the
+    /// host's address book.
     public static func identify(_ connection: P2PConnection) async throws -> IdentifyMessage {
         let stream = try await connection.openStream([id])
         try await stream.closeWrite()
@@ -92,11 +118,20 @@ public enum IdentifyProtocol {
         } else {
             body = raw
         }
-        let m = try IdentifyMessage(decoding: body)
-        if let key = m.publicKey, let peer = connection.remotePeer, PeerID(publicKeyProtobuf: key) != peer {
-            throw P2PError.handshakeFailed("identify's public key does not match the peer id proven in Noise")
-        }
+        let m = try checked(body, from: connection)
+        connection.learned(m, merging: false)
         return m
+    }
+
+    /// Tells `connection`'s peer our current identify message on `/ipfs/id/push/1.0.0` (the
+    /// spec's push: after our addresses or protocols changed). `P2PHost.pushIdentify()` does it
+    /// for every connection.
+    public static func push(_ connection: P2PConnection) async throws {
+        let stream = try await connection.openStream([pushID])
+        try await stream.write(LengthPrefixedDecoder.frame(message(host: connection.host, connection: connection).encoded))
+        try await stream.closeWrite()
+        // The peer closes its side once it has taken the message.
+        _ = try await stream.readToEnd(limit: 0)
     }
 }
 

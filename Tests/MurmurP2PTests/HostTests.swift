@@ -212,4 +212,70 @@ import Testing
         #expect(offLoop.all.count > 3 && !offLoop.all.contains(true), "the /pool-echo handler ran on Swift's pool")
         await do_close(conn)
     }
+
+    /// Polls `condition` every 20 ms for up to `seconds`.
+    static func eventually(seconds: Double = 10, _ condition: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return condition()
+    }
+
+    @Test(.timeLimit(.minutes(1))) func identifyPushTellsConnectedPeersANewAddress() async throws {
+        let (server, channel) = try await Self.listener()
+        defer { channel.close(promise: nil) }
+        var clientConfig = P2PHost.Configuration()
+        clientConfig.agentVersion = "pusher/1"
+        let client = P2PHost(identity: Identity(), configuration: clientConfig)
+        let conn = try await client.dial(try #require(server.addresses.first))
+        // The answer to a query is kept on the connection.
+        let info = try await IdentifyProtocol.identify(conn)
+        #expect(conn.peerInfo == info && info.agentVersion == "murmur/0.1")
+        #expect(info.protocols.contains(IdentifyProtocol.pushID))
+        let serverSide = try #require(server.connections(to: client.peerID).first)
+        #expect(serverSide.peerInfo == nil)
+        // The client starts listening after it connected: listen pushes the new address.
+        let clientListener = try await client.listen(try Multiaddr("/ip4/127.0.0.1/tcp/0"))
+        defer { clientListener.close(promise: nil) }
+        let bound = try #require(client.addresses.first.map { Multiaddr(Array($0.components.dropLast())) })
+        #expect(try await Self.eventually { server.addresses(for: client.peerID).contains(bound) }, "the push's address reached the address book")
+        let pushed = try #require(serverSide.peerInfo)
+        #expect(pushed.agentVersion == "pusher/1" && pushed.listenAddrs.contains(bound.bytes))
+        #expect(pushed.publicKey.map { PeerID(publicKeyProtobuf: $0) } == client.peerID)
+        // And an explicit push to every connection.
+        #expect(await client.pushIdentify() == 1)
+        await do_close(conn)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func malformedOrForeignIdentifyPushesAreRefusedAndReported() async throws {
+        let reported = NIOLockedValueBox<[String]>([])
+        let (server, channel) = try await Self.listener { config in
+            config.onStreamError = { stream, error in reported.withLockedValue { $0.append("\(stream.protocolID): \(error)") } }
+        }
+        defer { channel.close(promise: nil) }
+        let client = P2PHost(identity: Identity())
+        let conn = try await client.dial(try #require(server.addresses.first))
+        var foreign = IdentifyMessage()
+        foreign.publicKey = Identity().publicKey.libp2pProtobuf  // not the key the client proved
+        foreign.agentVersion = "impostor"
+        let bodies: [[UInt8]] = [
+            [0xFF, 0x01, 0x02],                                  // no valid length prefix
+            LengthPrefixedDecoder.frame([0x0A, 0x05, 0x01]),     // field 1 claims 5 bytes, has 1
+            LengthPrefixedDecoder.frame(foreign.encoded),        // someone else's key
+        ]
+        for body in bodies {
+            let stream = try await conn.openStream([IdentifyProtocol.pushID])
+            try await stream.write(body)
+            try await stream.closeWrite()
+            await #expect(throws: P2PError.self) { _ = try await stream.readToEnd(limit: 0) }  // reset by the server
+        }
+        #expect(try await Self.eventually { reported.withLockedValue { $0.count } == 3 }, "\(reported.withLockedValue { $0 })")
+        let errors = reported.withLockedValue { $0 }
+        #expect(errors.allSatisfy { $0.hasPrefix(IdentifyProtocol.pushID) })
+        #expect(errors.contains { $0.contains("length-prefixed") } && errors.contains { $0.contains("does not match") })
+        #expect(try #require(server.connections(to: client.peerID).first).peerInfo == nil, "nothing was taken from a bad push")
+        await do_close(conn)
+    }
 }

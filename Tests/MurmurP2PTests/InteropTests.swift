@@ -1,6 +1,7 @@
 import Foundation
 import MurmurCore
 import MurmurTestSupport
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
@@ -30,6 +31,14 @@ import Testing
             #expect(ident.agentVersion?.hasPrefix("py-libp2p") == true)
             #expect(ident.protocols.contains(EchoProtocol.id))
             #expect(ident.publicKey.map { PeerID(publicKeyProtobuf: $0) } == pyID)
+            // identify/push: py-libp2p parses ours and takes it into its peerstore.
+            let listener = try await host.listen(try Multiaddr("/ip4/127.0.0.1/tcp/0"))  // pushes by itself
+            defer { listener.close(promise: nil) }
+            try await withDeadline(seconds: 20, "identify push") { try await IdentifyProtocol.push(conn) }
+            let push = try await peer.waitForLine(prefix: "PUSH ")
+            #expect(push.hasPrefix("from=\(host.peerID) agent=murmur/"), "\(push)")
+            let ours = try #require(host.addresses.first.map { Multiaddr(Array($0.components.dropLast())) })
+            #expect(push.contains(ours.description), "\(push)")
 
             var rng = SeededRNG(seed: 9)
             let payloads = Self.payloads(&rng)
@@ -55,9 +64,13 @@ import Testing
     /// (b) py-libp2p dials us: same checks, driven by the Python side.
     @Test(.timeLimit(.minutes(3))) func pyLibp2pDialsUs() async throws {
         let seen = NIOLockedPeers()
+        let inbound = NIOLockedValueBox<[P2PConnection]>([])
         var config = P2PHost.Configuration()
         config.handlers[EchoProtocol.id] = EchoProtocol.serve
-        config.onInboundConnection = { conn in if let p = conn.remotePeer { seen.append(p) } }
+        config.onInboundConnection = { conn in
+            if let p = conn.remotePeer { seen.append(p) }
+            inbound.withLockedValue { $0.append(conn) }
+        }
         let host = P2PHost(identity: Identity(), configuration: config)
         let listener = try await host.listen(try Multiaddr("/ip4/127.0.0.1/tcp/0"))
         defer { listener.close(promise: nil) }
@@ -77,6 +90,11 @@ import Testing
         #expect(ident.contains("agent=murmur/"))
         #expect(ident.contains(EchoProtocol.id))
         #expect(lines.contains { $0.hasPrefix("ECHO streams=\(Self.streams) ") })
+        // py-libp2p pushed its identify (push_identify_to_peer); our connection keeps it.
+        #expect(lines.contains("PUSHED ok=True"))
+        let info = inbound.withLockedValue { $0 }.first { $0.remotePeer == pyID }?.peerInfo
+        #expect(info?.agentVersion?.hasPrefix("py-libp2p") == true, "\(String(describing: info))")
+        #expect(info?.publicKey.map { PeerID(publicKeyProtobuf: $0) } == pyID)
     }
 
     /// Random payloads, one of exactly `maxSize`, the rest uniform in 0…maxSize.

@@ -122,22 +122,6 @@ public final class PeerGuard: @unchecked Sendable {
         Task { onRefusal(record) }
     }
 
-    /// Serves `/ipfs/id/push/1.0.0` and checks what arrives: one varint-length-prefixed identify
-    /// protobuf (libp2p identify spec). MurmurP2P's built-in push handler reads and drops the
-    /// bytes; the node replaces it so a malformed push is a scored protocol error.
-    @Sendable public static func serveIdentifyPush(_ stream: P2PStream) async throws {
-        let raw = try await stream.readToEnd(limit: IdentifyProtocol.maxMessageLength + 10)
-        if !raw.isEmpty {
-            guard let (length, size) = try UnsignedVarint.decode(raw), size + Int(length) == raw.count else {
-                throw P2PError.invalidFrame("an identify push must be one length-prefixed message")
-            }
-            do { _ = try IdentifyMessage(decoding: Array(raw[size...])) } catch {
-                throw P2PError.invalidProtobuf("identify push: \(error)")
-            }
-        }
-        try await stream.closeWrite()
-    }
-
     /// `ip4/A.B.C.D` or `ip6/…` of a multiaddr, or nil when it has no IP.
     static func addressKey(_ address: Multiaddr) -> String? {
         let parts = address.description.split(separator: "/")

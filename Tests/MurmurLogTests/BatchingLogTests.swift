@@ -5,7 +5,7 @@ import Testing
 
 /// The async front end: indices come back at once and in order across concurrent callers,
 /// entries are committed in batches, and every proof verifies against the tree it was taken from.
-@Suite(.timeLimit(.minutes(1))) struct BatchingLogTests {
+@Suite(.timeLimit(.minutes(3))) struct BatchingLogTests {
     @Test func concurrentAppendsGetIndicesThenProofs() async throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -9,7 +9,7 @@ import FoundationNetworking
 
 /// The HTTP API on a real socket (127.0.0.1, port 0): tlog-tiles paths, content types and cache headers,
 /// tlog-witness add-checkpoint statuses, and 4xx (never a crash) for malformed paths and bodies.
-@Suite(.timeLimit(.minutes(1))) struct LogRoutesTests {
+@Suite(.timeLimit(.minutes(3))) struct LogRoutesTests {
     struct Reply: Sendable {
         var status: Int
         var body: [UInt8]

@@ -6,7 +6,7 @@ import Testing
 
 /// The tile-only client against an honest server and against servers that lie (a flipped tile hash, a
 /// truncated tile, a checkpoint signed by someone else): every lie is a typed error, never a pass.
-@Suite(.timeLimit(.minutes(1))) struct TileClientTests {
+@Suite(.timeLimit(.minutes(3))) struct TileClientTests {
     /// How a test server misbehaves.
     enum Lie: Sendable { case none, flipTileByte, truncateTile, foreignCheckpoint, wrongBundle }
 

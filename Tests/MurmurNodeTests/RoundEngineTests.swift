@@ -16,7 +16,7 @@ struct RecordingEngine: RoundEngine {
     }
 }
 
-@Suite("Round engine plug-in", .timeLimit(.minutes(1)))
+@Suite("Round engine plug-in", .timeLimit(.minutes(3)))
 struct RoundEngineTests {
     @Test("the engine's protocols are served, its rounds show in /v1/rounds and /metrics, and it is cancelled at shutdown")
     func plugsIn() async throws {

@@ -72,7 +72,7 @@ import Testing
         (0..<dimension).map { j in clients.reduce(UInt32(0)) { $0 &+ inputs[$1][j] } & mask }
     }
 
-    @Test(.timeLimit(.minutes(1))) func networkedRoundSumsEveryInput() async throws {
+    @Test(.timeLimit(.minutes(3))) func networkedRoundSumsEveryInput() async throws {
         let (aggregator, peers, inputs) = try await Self.federation(5)
         let p = try Self.parameters(5)
         let outcome = try await SecAggCoordinator(host: aggregator, stageDeadline: .seconds(30)).run(
@@ -84,7 +84,7 @@ import Testing
 
     /// 2 of 6 participants (a third) lose their connection: one before sharing its keys (not in
     /// the sum), one after sending its masked input (in the sum, recovered from its neighbours' shares).
-    @Test(.timeLimit(.minutes(1))) func dropoutsMidRoundAreRecovered() async throws {
+    @Test(.timeLimit(.minutes(3))) func dropoutsMidRoundAreRecovered() async throws {
         let (aggregator, peers, inputs) = try await Self.federation(6, faults: [1: .disconnectOn("KeyRoster"), 4: .disconnectOn("UnmaskRequest")])
         let p = try Self.parameters(6)
         let outcome = try await SecAggCoordinator(host: aggregator, stageDeadline: .seconds(30)).run(
@@ -96,7 +96,7 @@ import Testing
 
     /// A participant that stalls before its masked input is dropped at the stage deadline; its
     /// pairwise masks are removed and the others' sum comes out.
-    @Test(.timeLimit(.minutes(1))) func aStalledParticipantIsDroppedAtTheStageDeadline() async throws {
+    @Test(.timeLimit(.minutes(3))) func aStalledParticipantIsDroppedAtTheStageDeadline() async throws {
         let (aggregator, peers, inputs) = try await Self.federation(5, faults: [2: .stallOn("ShareBundle")])
         let p = try Self.parameters(5)
         // 8 s: long enough that the others finish every stage even on a loaded machine, short
@@ -108,7 +108,7 @@ import Testing
         #expect(outcome.result.sum == Self.sum(inputs, of: [0, 1, 3, 4], mask: p.quantizer.ringMask))
     }
 
-    @Test(.timeLimit(.minutes(1))) func tooManyDropoutsAbortWithTheThresholdError() async throws {
+    @Test(.timeLimit(.minutes(3))) func tooManyDropoutsAbortWithTheThresholdError() async throws {
         let faults: [Int: Fault] = [0: .disconnectOn("KeyRoster"), 1: .disconnectOn("KeyRoster"), 2: .disconnectOn("KeyRoster")]
         let (aggregator, peers, _) = try await Self.federation(5, faults: faults)
         await #expect(throws: SecAggError.self) {
@@ -119,7 +119,7 @@ import Testing
 
     /// Garbage in place of a setup, and a valid setup naming another node's key: each stream is
     /// reset with a typed error and the same nodes then complete a round.
-    @Test(.timeLimit(.minutes(1))) func malformedStreamsAreResetAndTheNodeKeepsServing() async throws {
+    @Test(.timeLimit(.minutes(3))) func malformedStreamsAreResetAndTheNodeKeepsServing() async throws {
         let log = ErrorLog()
         let (aggregator, peers, inputs) = try await Self.federation(4, log: log)
         let p = try Self.parameters(4)

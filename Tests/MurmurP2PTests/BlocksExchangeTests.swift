@@ -235,7 +235,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1))) func theServerResetsAStreamWithAMalformedRequest() async throws {
+    @Test(.timeLimit(.minutes(3))) func theServerResetsAStreamWithAMalformedRequest() async throws {
         let table = LocalProviderTable()
         let server = try await Node.start(table)
         let client = P2PHost(identity: Identity())
@@ -254,7 +254,7 @@ import Testing
         #expect(try await stream.readToEnd(limit: 100) == [1, 1])
     }
 
-    @Test(.timeLimit(.minutes(1))) func nobodyToAskIsATypedError() async throws {
+    @Test(.timeLimit(.minutes(3))) func nobodyToAskIsATypedError() async throws {
         let table = LocalProviderTable()
         let client = try await Node.start(table)
         defer { client.listener.close(promise: nil) }
@@ -280,7 +280,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1))) func aCorruptLocalChunkIsFetchedAgain() async throws {
+    @Test(.timeLimit(.minutes(3))) func aCorruptLocalChunkIsFetchedAgain() async throws {
         let table = LocalProviderTable()
         let provider = try await Node.start(table)
         let directory = BlocksStoreTests.temporaryDirectory()
@@ -298,7 +298,7 @@ import Testing
         #expect(try await store.get(chunk.cid) == chunk.bytes)
     }
 
-    @Test(.timeLimit(.minutes(1))) func aSingleRawBlockAndTheEmptyObjectFetch() async throws {
+    @Test(.timeLimit(.minutes(3))) func aSingleRawBlockAndTheEmptyObjectFetch() async throws {
         let table = LocalProviderTable()
         let provider = try await Node.start(table)
         let client = try await Node.start(table)

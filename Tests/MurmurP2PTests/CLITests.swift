@@ -36,7 +36,7 @@ import Testing
         #expect(r.stderr.contains("not a libp2p Ed25519 private key"))
     }
 
-    @Test(.timeLimit(.minutes(1))) func listenThenPing() async throws {
+    @Test(.timeLimit(.minutes(3))) func listenThenPing() async throws {
         let listener = try ReferencePeer.start(executable: murmurBinary, ["p2p", "listen", "--listen", "/ip4/127.0.0.1/tcp/0"])
         defer { listener.stop() }
         let addr = try await Multiaddr(try listener.waitForLine(prefix: "/ip4/127.0.0.1/tcp/").withPrefix("/ip4/127.0.0.1/tcp/"))

@@ -108,7 +108,7 @@ import Testing
     }
 
     /// A quiet topic keeps its connections although the hosts close idle connections after 1 s.
-    @Test(.timeLimit(.minutes(1))) func quietMeshesSurviveTheIdleTimeout() async throws {
+    @Test(.timeLimit(.minutes(3))) func quietMeshesSurviveTheIdleTimeout() async throws {
         var parameters = GossipsubParameters()
         parameters.heartbeatInterval = 0.1
         var nodes: [Node] = []
@@ -140,7 +140,7 @@ import Testing
         await Self.stop(nodes)
     }
 
-    @Test(.timeLimit(.minutes(1))) func validatorRejectionStopsPropagationAndCostsScore() async throws {
+    @Test(.timeLimit(.minutes(3))) func validatorRejectionStopsPropagationAndCostsScore() async throws {
         let nodes = try await Self.start(3, heartbeat: 0.2, seed: 40)
         do {
             // a — b — c: b rejects "bad", so c never sees it and b penalises a.

@@ -17,7 +17,7 @@ import Testing
         return (host, channel)
     }
 
-    @Test(.timeLimit(.minutes(1))) func pingIdentifyEchoBetweenTwoHosts() async throws {
+    @Test(.timeLimit(.minutes(3))) func pingIdentifyEchoBetweenTwoHosts() async throws {
         let (server, channel) = try await Self.listener()
         defer { channel.close(promise: nil) }
         let addr = try #require(server.addresses.first)
@@ -47,14 +47,14 @@ import Testing
         await conn.waitClosed()
     }
 
-    @Test(.timeLimit(.minutes(1))) func dialingTheWrongPeerIDFails() async throws {
+    @Test(.timeLimit(.minutes(3))) func dialingTheWrongPeerIDFails() async throws {
         let (server, channel) = try await Self.listener()
         defer { channel.close(promise: nil) }
         let addr = try #require(server.addresses.first).with(peer: Identity().peerID)
         await #expect(throws: P2PError.self) { try await P2PHost(identity: Identity()).dial(addr) }
     }
 
-    @Test(.timeLimit(.minutes(1))) func aSilentPeerHitsTheHandshakeTimeout() async throws {
+    @Test(.timeLimit(.minutes(3))) func aSilentPeerHitsTheHandshakeTimeout() async throws {
         // A plain TCP server that accepts and never answers.
         let silent = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0).get()
@@ -66,7 +66,7 @@ import Testing
         await #expect(throws: P2PError.self) { try await client.dial(try Multiaddr("/ip4/127.0.0.1/tcp/\(port)")) }
     }
 
-    @Test(.timeLimit(.minutes(1))) func unsupportedProtocolFailsTheStreamNotTheConnection() async throws {
+    @Test(.timeLimit(.minutes(3))) func unsupportedProtocolFailsTheStreamNotTheConnection() async throws {
         let (server, channel) = try await Self.listener()
         defer { channel.close(promise: nil) }
         let conn = try await P2PHost(identity: Identity()).dial(try #require(server.addresses.first))
@@ -104,7 +104,7 @@ import Testing
         return (channel, conn, try await conn.openStream(["/stall"]))
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: [false, true])
+    @Test(.timeLimit(.minutes(3)), arguments: [false, true])
     func aReaderThatDoesNotReadStallsTheWriterAtTheWindow(onEventLoop: Bool) async throws {
         let gate = Gate()
         let (channel, conn, stream) = try await Self.stalledStream(gate, onEventLoop: onEventLoop)
@@ -122,7 +122,7 @@ import Testing
         await do_close(conn)
     }
 
-    @Test(.timeLimit(.minutes(1))) func writesCompleteWithinTheSendBufferAndWaitBeyondIt() async throws {
+    @Test(.timeLimit(.minutes(3))) func writesCompleteWithinTheSendBufferAndWaitBeyondIt() async throws {
         let gate = Gate()
         let (channel, conn, stream) = try await Self.stalledStream(gate)
         defer { channel.close(promise: nil) }
@@ -165,7 +165,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1))) func handlersAndTasksOnTheEventLoopMoveBytesWithoutLeavingIt() async throws {
+    @Test(.timeLimit(.minutes(3))) func handlersAndTasksOnTheEventLoopMoveBytesWithoutLeavingIt() async throws {
         let onLoop = LoopLog(), offLoop = LoopLog()
         let (server, channel) = try await Self.listener { config in
             config.handlers["/loop-echo"] = Self.loggingEcho(onLoop)
@@ -223,7 +223,7 @@ import Testing
         return condition()
     }
 
-    @Test(.timeLimit(.minutes(1))) func identifyPushTellsConnectedPeersANewAddress() async throws {
+    @Test(.timeLimit(.minutes(3))) func identifyPushTellsConnectedPeersANewAddress() async throws {
         let (server, channel) = try await Self.listener()
         defer { channel.close(promise: nil) }
         var clientConfig = P2PHost.Configuration()
@@ -249,7 +249,7 @@ import Testing
         await do_close(conn)
     }
 
-    @Test(.timeLimit(.minutes(1))) func malformedOrForeignIdentifyPushesAreRefusedAndReported() async throws {
+    @Test(.timeLimit(.minutes(3))) func malformedOrForeignIdentifyPushesAreRefusedAndReported() async throws {
         let reported = NIOLockedValueBox<[String]>([])
         let (server, channel) = try await Self.listener { config in
             config.onStreamError = { stream, error in reported.withLockedValue { $0.append("\(stream.protocolID): \(error)") } }

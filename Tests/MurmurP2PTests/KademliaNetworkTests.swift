@@ -70,7 +70,7 @@ import Testing
     }
 
     /// A request the validator rejects resets the stream; the node keeps serving.
-    @Test(.timeLimit(.minutes(1))) func invalidPutIsRejected() async throws {
+    @Test(.timeLimit(.minutes(3))) func invalidPutIsRejected() async throws {
         let (nodes, listeners) = try await Self.nodes(2, seed: 22)
         do {
             try await nodes[1].bootstrap(peers: nodes[0].host.addresses)

@@ -223,8 +223,11 @@ public actor Node: Service {
         }
         ctx.host.removeConnectionObserver(observer)
         try? await server.close()
-        for peer in ctx.host.connectedPeers {
-            for c in ctx.host.connections(to: peer) { await c.close() }
+        // All at once: each close waits (at most 2 s) for its peer to close too.
+        await withTaskGroup(of: Void.self) { group in
+            for peer in ctx.host.connectedPeers {
+                for c in ctx.host.connections(to: peer) { group.addTask { await c.close() } }
+            }
         }
         if endpoints == nil { failStart(.startup("the HTTP server did not start on \(ctx.config.httpHost):\(ctx.config.httpPort): \(failure.map { "\($0)" } ?? "stopped")")) }
         log.info("stopped")

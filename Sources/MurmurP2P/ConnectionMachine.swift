@@ -385,4 +385,7 @@ public struct ConnectionMachine: Sendable {
 
     /// Streams open now.
     public var streamCount: Int { yamux.streamCount }
+
+    /// Whether some stream has data (or a FIN) not yet framed.
+    public var hasQueuedData: Bool { yamux.hasQueuedData }
 }

@@ -79,13 +79,33 @@ public final class P2PConnection: @unchecked Sendable {
         }.get()
     }
 
-    /// Sends GoAway and closes the TCP connection.
-    public func close() async {
-        try? await eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
-            if let out = try? self.machine.goAway() { self.apply(out) }
-            guard let channel = self.channel else { return self.eventLoop.makeSucceededVoidFuture() }
-            return channel.close()
+    /// Closes the connection without losing what was written: once every stream's queued data
+    /// has been framed (which may need the peer's window), GoAway follows, the socket's write side
+    /// is shut down after everything queued in it, and the peer's close is awaited; all of it
+    /// within `linger`, after which the socket is closed as it is. (Closing a socket with unread
+    /// bytes from the peer makes the kernel send RST, and a peer that gets RST can drop data it had
+    /// not read yet: a message written just before `close` was lost that way.)
+    public func close(linger: TimeAmount = .seconds(2)) async {
+        let closed: EventLoopFuture<Void>? = try? await eventLoop.submit { () -> EventLoopFuture<Void>? in
+            guard let channel = self.channel, self.closedError == nil else { return nil }
+            let timer = self.eventLoop.scheduleTask(in: linger) { channel.close(promise: nil) }
+            channel.closeFuture.whenComplete { _ in timer.cancel() }
+            self.closeWhenDrained = true
+            self.finishCloseIfDrained()
+            return channel.closeFuture
         }.get()
+        try? await closed?.get()
+    }
+
+    private var closeWhenDrained = false
+    private var closeSent = false
+
+    /// The rest of `close` once no stream has data waiting to be framed.
+    private func finishCloseIfDrained() {
+        guard closeWhenDrained, !closeSent, let channel, !machine.hasQueuedData else { return }
+        closeSent = true
+        if let out = try? machine.goAway() { apply(out) }
+        channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
     }
 
     /// Resolves when the TCP connection has closed.
@@ -234,6 +254,7 @@ public final class P2PConnection: @unchecked Sendable {
             for event in events { handle(event) }
         }
         for (id, s) in streams where s.hasPendingWrites { s.completeWrites(framed: machine.framedTotal(id)) }
+        finishCloseIfDrained()
     }
 
     private var pumping = false

@@ -107,6 +107,9 @@ public struct YamuxSession: Sendable {
     /// Streams currently open.
     public var streamCount: Int { streams.count }
 
+    /// Whether some stream has data (or a FIN) not yet framed.
+    public var hasQueuedData: Bool { streams.values.contains { $0.queuedCount > 0 || $0.finPending } }
+
     /// Bytes of `id`'s writes framed so far (to complete write promises in order).
     public func framedTotal(_ id: UInt32) -> UInt64? { streams[id]?.framedTotal }
 

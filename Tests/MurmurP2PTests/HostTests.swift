@@ -145,6 +145,28 @@ import Testing
         await do_close(conn)
     }
 
+    @Test(.timeLimit(.minutes(3))) func closeRightAfterWritesDeliversEveryWrittenByte() async throws {
+        let counted = NIOLockedValueBox<[Int]>([])
+        let (server, channel) = try await Self.listener { config in
+            config.handlers["/count"] = { stream in
+                // Late to read: at `close` the writer still has most of its bytes queued behind the window.
+                try await Task.sleep(for: .milliseconds(300))
+                var total = 0
+                do { while let chunk = try await stream.read() { total += chunk.count } } catch {}
+                counted.withLockedValue { $0.append(total) }
+            }
+        }
+        defer { channel.close(promise: nil) }
+        for size in [100, 700 << 10] {  // one small message; more than the peer's first window
+            let conn = try await P2PHost(identity: Identity()).dial(try #require(server.addresses.first))
+            let stream = try await conn.openStream(["/count"])
+            try await stream.write([UInt8](repeating: 7, count: size))  // returns with bytes still queued
+            await conn.close()  // no closeWrite, no wait: close itself must not lose them
+            #expect(try await Self.eventually { counted.withLockedValue { $0.count } == (size == 100 ? 1 : 2) })
+            #expect(counted.withLockedValue { $0.last } == size)
+        }
+    }
+
     /// Where a handler ran and whether every read and write there stayed on the loop's thread.
     final class LoopLog: @unchecked Sendable {
         private let lock = NIOLockedValueBox<[Bool]>([])

@@ -108,12 +108,12 @@ public final class PeerGuard: @unchecked Sendable {
     public func connected(_ peer: PeerID, _ connection: P2PConnection) {
         guard scores.isRefused(peer.description) else { return }
         logger.info("refusing connection of peer \(peer) (score \(String(format: "%.1f", scores.score(peer.description))))")
-        Task { await connection.close() }
+        Task { await connection.close(linger: .zero) }  // a refused peer gets no grace
     }
 
     func disconnect(_ peer: PeerID) {
         guard let host = lock.withLock({ host }) else { return }
-        for c in host.connections(to: peer) { Task { await c.close() } }
+        for c in host.connections(to: peer) { Task { await c.close(linger: .zero) } }
     }
 
     func notifyRefusal(_ key: String) {

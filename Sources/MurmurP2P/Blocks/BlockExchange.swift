@@ -261,7 +261,7 @@ public final class BlockExchange: Sendable {
                         await s.reset()
                     } else {
                         // Still opening the stream: closing the connection fails the open.
-                        for c in self.host.connections(to: peer) { await c.close() }
+                        for c in self.host.connections(to: peer) { await c.close(linger: .zero) }
                     }
                 }
                 // The first child to finish decides; the other is cancelled (a cancelled sleep ends at once).

@@ -71,6 +71,13 @@ public struct LengthPrefixedDecoder: Sendable {
         return buffered
     }
 
+    /// The payload when `bytes` is exactly one frame (varint length, then that many bytes), else
+    /// nil. Throws on a malformed varint.
+    public static func single(_ bytes: [UInt8]) throws -> [UInt8]? {
+        guard let (length, size) = try UnsignedVarint.decode(bytes), UInt64(bytes.count - size) == length else { return nil }
+        return Array(bytes[size...])
+    }
+
     /// The frame encoding of `payload`: varint length, then the bytes.
     public static func frame(_ payload: [UInt8]) -> [UInt8] { UnsignedVarint.encode(UInt64(payload.count)) + payload }
 }

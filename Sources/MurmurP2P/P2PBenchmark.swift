@@ -130,6 +130,14 @@ public enum P2PBenchmark {
         return Double(bytes) / seconds(elapsed)
     }
 
+    /// One run of `streamBytesPerSecond` with the CPU time (user + system, whole process: both
+    /// ends and the kernel's TCP work) it took.
+    public static func measureStream(bytes: Int, chunk: Int = writeSize) async throws -> (bytesPerSecond: Double, cpuSeconds: Double) {
+        let before = CPUTime.process()
+        let rate = try await streamBytesPerSecond(bytes: bytes, chunk: chunk)
+        return (rate, CPUTime.process() - before)
+    }
+
     /// Dials and closes `count` connections one after another (full multistream + Noise + yamux); returns per second.
     public static func handshakesPerSecond(count: Int) async throws -> Double {
         let (client, address, listener) = try await pair()
@@ -144,8 +152,9 @@ public enum P2PBenchmark {
     }
 
     /// This machine's floor for the stream's work without libp2p: one thread seals 65519-byte
-    /// messages with the transport's cipher (2-byte length prefix, Noise's framing) into 512 KiB
-    /// writes on a loopback TCP socket, another reads 512 KiB at a time and opens each message
+    /// messages with the transport's cipher (2-byte length prefix, Noise's framing) into writes
+    /// of the transport's size (512 KiB) on a loopback TCP socket, another reads as much as the
+    /// transport does (512 KiB) at a time and opens each message
     /// where it lies; no yamux, multistream, NIO or Swift concurrency, two plain threads. Returns
     /// plaintext bytes per second (wall clock, `bytes` rounded up to whole messages). What the
     /// stream reaches beyond this is what libp2p's framing and our code cost.
@@ -169,7 +178,7 @@ public enum P2PBenchmark {
             defer { close(fd) }
             var cipher = try NoiseTransportCipher(key: key, sealing: true)
             let plain = [UInt8](repeating: 0xA5, count: NoiseSession.maxPlaintextLength)
-            let perWrite = 8
+            let perWrite = P2PConnection.drainBudget / NoiseSession.maxPlaintextLength
             var out = [UInt8](repeating: 0, count: perWrite * (NoiseSession.maxMessageLength + 2))
             var sent = 0
             try plain.withUnsafeBytes { plain in
@@ -222,7 +231,7 @@ private final class FloorReceiver: @unchecked Sendable {
         guard fd >= 0 else { throw P2PError.closed("floor accept: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var cipher = try NoiseTransportCipher(key: key, sealing: false)
-        let readSize = 512 * 1024
+        let readSize = P2PConnection.receiveAllocator.maximum
         var buffer = [UInt8](repeating: 0, count: readSize + NoiseSession.maxMessageLength + 2)
         var plain = [UInt8](repeating: 0, count: NoiseSession.maxMessageLength)
         var have = 0

@@ -139,20 +139,22 @@ public final class P2PConnection: @unchecked Sendable {
 
     // MARK: stream operations (event loop)
 
-    /// Queues `bytes` on stream `id`; returns the stream's total queued bytes. The data is framed
-    /// and sealed right away only once more than `sendBuffer` bytes of the stream wait; below
-    /// that, at the end of this turn of the loop, so that small writes (libp2p's perf writes 64 KiB)
-    /// leave in 512 KiB socket writes instead of one each.
+    /// Queues `bytes` on stream `id`; returns the stream's framed total at which the write is
+    /// done (at most `sendBuffer` of its bytes left unframed). The data is framed and sealed right
+    /// away only once more than `sendBuffer` bytes of the stream wait; below that, at the end of
+    /// this turn of the loop, so that small writes (libp2p's perf writes 64 KiB) leave in 512 KiB
+    /// socket writes instead of one each.
     func write(_ id: UInt32, _ bytes: [UInt8]) throws -> UInt64 {
         if let e = closedError { throw e }
         let out = try machine.write(id, bytes)
         let queued = machine.queuedTotal(id) ?? 0
-        if queued - (machine.framedTotal(id) ?? queued) > UInt64(Self.sendBuffer) || !out.send.isEmpty || !out.events.isEmpty {
+        let done = queued - min(queued, UInt64(Self.sendBuffer))
+        if (machine.framedTotal(id) ?? queued) < done || !out.send.isEmpty || !out.events.isEmpty {
             apply(out)
         } else {
             schedulePump()
         }
-        return queued
+        return done
     }
 
     /// Bytes of a stream that may wait unframed after its `write` returned (its send buffer).

@@ -54,7 +54,6 @@ public final class P2PHost: Sendable {
     public let configuration: Configuration
     let group: any EventLoopGroup
     private let listenAddresses = NIOLockedValueBox<[Multiaddr]>([])
-    private let builtins: [String: StreamHandler]
     /// Live connections by peer, the address book, connection observers (P2PSwarm.swift).
     let swarm = SwarmState()
 
@@ -63,21 +62,24 @@ public final class P2PHost: Sendable {
         self.identity = identity
         self.configuration = configuration
         self.group = group
-        builtins = [PingProtocol.id: PingProtocol.serve]
     }
+
+    /// Protocols every host serves unless a configured handler replaces them.
+    static let builtinProtocols = [PingProtocol.id, IdentifyProtocol.id, IdentifyProtocol.pushID]
 
     /// Every protocol served on inbound streams, sorted.
     public var servedProtocols: [String] {
         // A configured handler may replace a built-in one: each protocol once.
-        Set(Array(builtins.keys) + [IdentifyProtocol.id, IdentifyProtocol.pushID] + Array(configuration.handlers.keys)).sorted()
+        Set(Self.builtinProtocols + Array(configuration.handlers.keys)).sorted()
     }
 
     func handler(for proto: String) -> StreamHandler? {
         if let configured = configuration.handlers[proto] { return configured }
         switch proto {
         case IdentifyProtocol.id: return { [self] s in try await IdentifyProtocol.serve(s, host: self) }
-        case IdentifyProtocol.pushID: return { [self] s in try await IdentifyProtocol.servePush(s, host: self) }
-        default: return builtins[proto]
+        case IdentifyProtocol.pushID: return IdentifyProtocol.servePush
+        case PingProtocol.id: return PingProtocol.serve
+        default: return nil
         }
     }
 

@@ -103,9 +103,8 @@ public final class P2PStream: @unchecked Sendable {
     private func startWrite(_ bytes: [UInt8]) -> EventLoopFuture<Void> {
         if let failure { return eventLoop.makeFailedFuture(failure) }
         do {
-            // Complete once at most the send buffer of the stream's bytes waits to be framed.
-            let queued = try connection.write(id, bytes)
-            let target = queued - min(queued, UInt64(P2PConnection.sendBuffer))
+            // Done once at most the send buffer of the stream's bytes waits to be framed.
+            let target = try connection.write(id, bytes)
             if connection.framedTotal(id).map({ $0 >= target }) ?? true {
                 return eventLoop.makeSucceededVoidFuture()
             }

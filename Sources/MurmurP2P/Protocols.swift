@@ -80,14 +80,13 @@ public enum IdentifyProtocol {
     /// The connection's `peerInfo` then shows it (fields it lacks keep their old values) and its
     /// listen addresses join the host's address book. A malformed push throws (the host resets
     /// the stream and reports it to `onStreamError`, which a node scores).
-    static func servePush(_ stream: P2PStream, host: P2PHost) async throws {
+    @Sendable static func servePush(_ stream: P2PStream) async throws {
         let raw = try await stream.readToEnd(limit: maxMessageLength + 10)
         if !raw.isEmpty {
-            guard let (length, size) = try UnsignedVarint.decode(raw), size + Int(length) == raw.count else {
+            guard let body = try LengthPrefixedDecoder.single(raw) else {
                 throw P2PError.invalidFrame("an identify push must be one length-prefixed message")
             }
-            let m = try checked(Array(raw[size...]), from: stream.connection)
-            stream.connection.learned(m, merging: true)
+            stream.connection.learned(try checked(body, from: stream.connection), merging: true)
         }
         try await stream.closeWrite()
     }
@@ -95,10 +94,7 @@ public enum IdentifyProtocol {
     /// Decodes an identify message from `connection`'s peer and checks its key against the
     /// peer id proven in the Noise handshake.
     static func checked(_ body: [UInt8], from connection: P2PConnection) throws -> IdentifyMessage {
-        let m: IdentifyMessage
-        do { m = try IdentifyMessage(decoding: body) } catch let e as P2PError { throw e } catch {
-            throw P2PError.invalidProtobuf("identify: \(error)")
-        }
+        let m = try IdentifyMessage(decoding: body)  // throws P2PError.invalidProtobuf
         if let key = m.publicKey, let peer = connection.remotePeer, PeerID(publicKeyProtobuf: key) != peer {
             throw P2PError.handshakeFailed("identify's public key does not match the peer id proven in Noise")
         }
@@ -112,13 +108,8 @@ public enum IdentifyProtocol {
         let stream = try await connection.openStream([id])
         try await stream.closeWrite()
         let raw = try await stream.readToEnd(limit: maxMessageLength + 10)
-        let body: [UInt8]
-        if let (n, size) = try? UnsignedVarint.decode(raw), size + Int(n) == raw.count {
-            body = Array(raw[size...])
-        } else {
-            body = raw
-        }
-        let m = try checked(body, from: connection)
+        // Length-prefixed (go-libp2p, py-libp2p ≥ 0.3), or a bare message.
+        let m = try checked((try? LengthPrefixedDecoder.single(raw)).flatMap { $0 } ?? raw, from: connection)
         connection.learned(m, merging: false)
         return m
     }

@@ -71,14 +71,14 @@ public struct YamuxSession: Sendable {
         /// framing reads across them), and how far the first one has been framed.
         var queue = CircularBuffer<[UInt8]>()
         var queueHead = 0
-        /// Bytes in `queue` after `queueHead`.
-        var queuedCount = 0
         var finPending = false
         var localClosed = false
         var remoteClosed = false
         /// Bytes of application data handed to `write` and framed, for completing writes.
         var framedTotal: UInt64 = 0
         var queuedTotal: UInt64 = 0
+        /// Bytes written but not yet framed (those in `queue` after `queueHead`).
+        var queuedCount: Int { Int(queuedTotal - framedTotal) }
     }
 
     /// Whether we dialed (odd stream ids).
@@ -136,10 +136,7 @@ public struct YamuxSession: Sendable {
             throw P2PError.closed("stream \(id) was closed for writing")
         }
         // The array joins the queue as it is (no copy; in place through `values[i]`).
-        if !data.isEmpty {
-            streams.values[i].queue.append(data)
-            streams.values[i].queuedCount += data.count
-        }
+        if !data.isEmpty { streams.values[i].queue.append(data) }
         streams.values[i].queuedTotal += UInt64(data.count)
         return flush(id)
     }
@@ -257,7 +254,6 @@ public struct YamuxSession: Sendable {
                     s.queueHead = 0
                 }
             }
-            s.queuedCount -= n
             s.sendWindow -= UInt32(n)
             s.framedTotal += UInt64(n)
             if last {

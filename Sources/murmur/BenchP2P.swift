@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import MurmurCore
 import MurmurP2P
 
 /// `murmur bench p2p`: one yamux stream over Noise on loopback, handshakes per second, and the
@@ -27,7 +26,7 @@ struct BenchP2P: AsyncParsableCommand {
             connects); py-libp2p must be in the reference venv (scripts/bench-venv installs it).
             The stream, the floor and py-libp2p's stream are each measured --repeats times
             (alternating) and the best run counts: on a shared machine other work only ever slows
-            a run down (on this 2-vCPU VM some runs pay ~1.5× the CPU per byte); every run is in
+            a run down (on this 2-vCPU VM some runs pay ~1.6× the CPU per byte); every run is in
             the JSON (`…_runs`). Both write --write-kib KiB at a time (64 KiB, libp2p's /perf/1.0.0 block size, by
             default; py-libp2p is faster with larger writes, ~150 MB/s at 1 MiB against ~92).
             """)
@@ -62,17 +61,15 @@ struct BenchP2P: AsyncParsableCommand {
         guard (1...(64 << 10)).contains(writeKib) else { throw ValidationError("--write-kib must be 1…65536") }
         guard (1...100).contains(repeats) else { throw ValidationError("--repeats must be 1…100") }
         let writeSize = writeKib << 10
+        let cpuLine = { (cpu: Double) in
+            String(format: "  CPU used by the stream (both ends) %7.2f s per GB", cpu / Double(megabytes << 20) * 1e9)
+        }
         if streamOnly {
             options.progress("one yamux stream over Noise, \(megabytes) MB…")
-            let cpuBefore = CPUTime.process()
-            let stream = try await P2PBenchmark.streamBytesPerSecond(bytes: megabytes << 20, chunk: writeSize)
-            let streamCPU = CPUTime.process() - cpuBefore
+            let (stream, streamCPU) = try await P2PBenchmark.measureStream(bytes: megabytes << 20, chunk: writeSize)
             try options.emit(
                 ["benchmark": "p2p", "stream_bytes_per_second": stream, "stream_cpu_seconds": streamCPU, "stream_bytes": megabytes << 20, "write_bytes": writeSize],
-                table: [
-                    String(format: "one yamux stream over Noise        %9.1f MB/s", stream / 1e6),
-                    String(format: "  CPU used by the stream (both ends) %7.2f s per GB", streamCPU / Double(megabytes << 20) * 1e9),
-                ])
+                table: [String(format: "one yamux stream over Noise        %9.1f MB/s", stream / 1e6), cpuLine(streamCPU)])
             return
         }
         options.progress("ChaCha20-Poly1305 one-core limit (swift-crypto, OpenSSL)…")
@@ -84,9 +81,9 @@ struct BenchP2P: AsyncParsableCommand {
         var streamRuns: [Double] = [], floorRuns: [Double] = [], cpuRuns: [Double] = []
         for r in 1...repeats {
             options.progress("one yamux stream over Noise, \(megabytes) MB (run \(r) of \(repeats))…")
-            let cpuBefore = CPUTime.process()
-            streamRuns.append(try await P2PBenchmark.streamBytesPerSecond(bytes: megabytes << 20, chunk: writeSize))
-            cpuRuns.append(CPUTime.process() - cpuBefore)
+            let run = try await P2PBenchmark.measureStream(bytes: megabytes << 20, chunk: writeSize)
+            streamRuns.append(run.bytesPerSecond)
+            cpuRuns.append(run.cpuSeconds)
             options.progress("the floor: the same cipher and loopback TCP without libp2p, \(megabytes) MB (run \(r) of \(repeats))…")
             floorRuns.append(try P2PBenchmark.floorBytesPerSecond(bytes: megabytes << 20))
         }
@@ -100,7 +97,7 @@ struct BenchP2P: AsyncParsableCommand {
                 ?? "ChaCha20-Poly1305 seal, one core        — (OpenSSL's libcrypto.so.3 not installed)",
             "  the Noise transport uses         \(P2PBenchmark.transportCipher)",
             String(format: "one yamux stream over Noise        %9.1f MB/s  (%.2f of the cipher limit)", stream / 1e6, stream / limit),
-            String(format: "  CPU used by the stream (both ends) %7.2f s per GB", streamCPU / Double(megabytes << 20) * 1e9),
+            cpuLine(streamCPU),
             String(format: "floor: cipher + loopback TCP alone %9.1f MB/s  (%.2f of the cipher limit; stream %.2f of it)", floor / 1e6, floor / limit, stream / floor),
             String(format: "handshakes (TCP+Noise+yamux)       %9.1f /s", hs),
         ]

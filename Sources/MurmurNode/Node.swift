@@ -223,12 +223,7 @@ public actor Node: Service {
         }
         ctx.host.removeConnectionObserver(observer)
         try? await server.close()
-        // All at once: each close waits (at most 2 s) for its peer to close too.
-        await withTaskGroup(of: Void.self) { group in
-            for peer in ctx.host.connectedPeers {
-                for c in ctx.host.connections(to: peer) { group.addTask { await c.close() } }
-            }
-        }
+        await ctx.host.closeConnections()
         if endpoints == nil { failStart(.startup("the HTTP server did not start on \(ctx.config.httpHost):\(ctx.config.httpPort): \(failure.map { "\($0)" } ?? "stopped")")) }
         log.info("stopped")
         if let failure { throw NodeError.startup("HTTP server: \(failure)") }

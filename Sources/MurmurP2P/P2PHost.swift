@@ -88,8 +88,7 @@ public final class P2PHost: Sendable {
     /// how many peers took it (a peer that does not serve push, or fails, is skipped).
     @discardableResult
     public func pushIdentify() async -> Int {
-        let connections = swarm.connectedPeers.flatMap { swarm.connections(to: $0) }
-        return await withTaskGroup(of: Bool.self) { group in
+        await withTaskGroup(of: Bool.self) { group in
             for c in connections { group.addTask { (try? await IdentifyProtocol.push(c)) != nil } }
             return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
         }

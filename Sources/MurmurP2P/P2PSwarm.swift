@@ -79,6 +79,17 @@ extension P2PHost {
     /// Live connections to `peer`, oldest first.
     public func connections(to peer: PeerID) -> [P2PConnection] { swarm.connections(to: peer) }
 
+    /// Every live connection.
+    public var connections: [P2PConnection] { swarm.connectedPeers.flatMap { swarm.connections(to: $0) } }
+
+    /// Closes every live connection, all at once (each `close` may wait up to its linger for
+    /// its peer), and returns when they are closed.
+    public func closeConnections() async {
+        await withTaskGroup(of: Void.self) { group in
+            for c in connections { group.addTask { await c.close() } }
+        }
+    }
+
     /// Remembers `addresses` (without `/p2p/…`) as ways to reach `peer` (at most 8 are kept).
     public func addAddresses(_ addresses: [Multiaddr], for peer: PeerID) { swarm.addAddresses(addresses, for: peer) }
 

@@ -94,17 +94,12 @@ public final class LoopbackFederation: Sendable {
     public func disconnect(client id: ClientID) async {
         guard clients.indices.contains(id) else { return }
         stopListeners[id]()
-        let host = clients[id]
-        for peer in host.connectedPeers {
-            for connection in host.connections(to: peer) { await connection.close() }
-        }
+        await clients[id].closeConnections()
     }
 
     /// Stops every listener and closes every connection.
     public func shutdown() async {
         for id in clients.indices { await disconnect(client: id) }
-        for peer in aggregator.connectedPeers {
-            for connection in aggregator.connections(to: peer) { await connection.close() }
-        }
+        await aggregator.closeConnections()
     }
 }

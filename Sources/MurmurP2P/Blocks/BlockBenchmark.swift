@@ -72,7 +72,7 @@ public enum BlockBenchmark {
         let fetched = try await exchange.fetch(root)
         let elapsed = clock.now - start
         guard fetched == object else { throw BlockError.storeFailed("the benchmark fetched \(fetched.count) bytes that differ from the \(bytes) put") }
-        for peer in client.connectedPeers { for c in client.connections(to: peer) { await c.close() } }
+        await client.closeConnections()
         return Transfer(bytes: bytes, providers: max(1, providers), blocks: (bytes + Block.maxSize - 1) / Block.maxSize,
                         seconds: P2PBenchmark.seconds(elapsed))
     }

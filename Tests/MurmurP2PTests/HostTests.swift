@@ -161,7 +161,10 @@ import Testing
             let conn = try await P2PHost(identity: Identity()).dial(try #require(server.addresses.first))
             let stream = try await conn.openStream(["/count"])
             try await stream.write([UInt8](repeating: 7, count: size))  // returns with bytes still queued
-            await conn.close()  // no closeWrite, no wait: close itself must not lose them
+            // No closeWrite, no wait: close itself must not lose them. The linger is generous
+            // because the reader is a task on the shared pool, which a loaded test run (hundreds of
+            // tests on two cores) can hold back for seconds; close returns once the peer has closed.
+            await conn.close(linger: .seconds(60))
             #expect(try await Self.eventually { counted.withLockedValue { $0.count } == (size == 100 ? 1 : 2) })
             #expect(counted.withLockedValue { $0.last } == size)
         }

@@ -148,9 +148,15 @@ import Testing
     @Test(.timeLimit(.minutes(3))) func closeRightAfterWritesDeliversEveryWrittenByte() async throws {
         let counted = NIOLockedValueBox<[Int]>([])
         let (server, channel) = try await Self.listener { config in
+            // The reader runs on the connection's event loop, not on Swift's shared pool, which a
+            // loaded test run (hundreds of tests on two cores, some computing for seconds) can hold
+            // back for longer than the linger: two CI runs failed this test that way (with the pool
+            // kept busy for 5 s, a pool reader got 262,116 of the 716,800 bytes; this one all).
+            config.eventLoopHandlers = ["/count"]
             config.handlers["/count"] = { stream in
-                // Late to read: at `close` the writer still has most of its bytes queued behind the window.
-                try await Task.sleep(for: .milliseconds(300))
+                // Late to read: at `close` the writer still has most of its bytes queued behind the
+                // window. (A loop timer, not `Task.sleep`, whose wake-up passes through the pool.)
+                try await stream.connection.eventLoop.scheduleTask(in: .milliseconds(300)) {}.futureResult.get()
                 var total = 0
                 do { while let chunk = try await stream.read() { total += chunk.count } } catch {}
                 counted.withLockedValue { $0.append(total) }
@@ -161,11 +167,10 @@ import Testing
             let conn = try await P2PHost(identity: Identity()).dial(try #require(server.addresses.first))
             let stream = try await conn.openStream(["/count"])
             try await stream.write([UInt8](repeating: 7, count: size))  // returns with bytes still queued
-            // No closeWrite, no wait: close itself must not lose them. The linger is generous
-            // because the reader is a task on the shared pool, which a loaded test run (hundreds of
-            // tests on two cores) can hold back for seconds; close returns once the peer has closed.
+            // No closeWrite, no wait: close itself must not lose them. The linger is generous for
+            // the same reason; close returns as soon as the peer has closed.
             await conn.close(linger: .seconds(60))
-            #expect(try await Self.eventually { counted.withLockedValue { $0.count } == (size == 100 ? 1 : 2) })
+            #expect(try await Self.eventually(seconds: 60) { counted.withLockedValue { $0.count } == (size == 100 ? 1 : 2) })
             #expect(counted.withLockedValue { $0.last } == size)
         }
     }

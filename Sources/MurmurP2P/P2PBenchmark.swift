@@ -289,8 +289,7 @@ private enum LoopbackSocket {
             throw failure("bind")
         }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let got = withUnsafeMutablePointer(to: &a) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        guard got == 0 else {
+        guard withSockaddr(&a, { address, _ in getsockname(fd, address, &length) }) == 0 else {
             close(fd)
             throw failure("getsockname")
         }

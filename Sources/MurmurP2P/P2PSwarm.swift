@@ -45,6 +45,8 @@ final class SwarmState: Sendable {
     func connections(to peer: PeerID) -> [P2PConnection] { state.withLockedValue { $0.connections[peer] ?? [] } }
     var connectedPeers: [PeerID] { state.withLockedValue { Array($0.connections.keys) } }
     var connectionCount: Int { state.withLockedValue { $0.connections.values.reduce(0) { $0 + $1.count } } }
+    /// Every live connection, read under one lock.
+    var allConnections: [P2PConnection] { state.withLockedValue { $0.connections.values.flatMap { $0 } } }
 
     func addAddresses(_ addrs: [Multiaddr], for peer: PeerID) {
         state.withLockedValue { s in
@@ -80,7 +82,7 @@ extension P2PHost {
     public func connections(to peer: PeerID) -> [P2PConnection] { swarm.connections(to: peer) }
 
     /// Every live connection.
-    public var connections: [P2PConnection] { swarm.connectedPeers.flatMap { swarm.connections(to: $0) } }
+    public var connections: [P2PConnection] { swarm.allConnections }
 
     /// Closes every live connection, all at once (each `close` may wait up to its linger for
     /// its peer), and returns when they are closed.

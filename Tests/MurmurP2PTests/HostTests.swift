@@ -104,6 +104,16 @@ import Testing
         return (channel, conn, try await conn.openStream(["/stall"]))
     }
 
+    /// Lets the stalled reader go: the waiting `writer` completes, and the stream and connection
+    /// end cleanly (the peer reads everything, then closes its side).
+    func release(_ gate: Gate, _ writer: Task<Void, any Error>, _ stream: P2PStream, _ conn: P2PConnection) async throws {
+        await gate.open()
+        try await writer.value
+        try await stream.closeWrite()
+        #expect(try await stream.readToEnd(limit: 0).isEmpty)
+        await do_close(conn)
+    }
+
     @Test(.timeLimit(.minutes(3)), arguments: [false, true])
     func aReaderThatDoesNotReadStallsTheWriterAtTheWindow(onEventLoop: Bool) async throws {
         let gate = Gate()
@@ -115,11 +125,7 @@ import Testing
         let framed = try await conn.eventLoop.submit { conn.framedTotal(stream.id) }.get()
         // Only the peer's initial window left our yamux; the rest waits in the stream's queue.
         #expect(framed == UInt64(YamuxSession.initialWindow))
-        await gate.open()
-        try await writer.value
-        try await stream.closeWrite()
-        #expect(try await stream.readToEnd(limit: 0).isEmpty)
-        await do_close(conn)
+        try await release(gate, writer, stream, conn)
     }
 
     @Test(.timeLimit(.minutes(3))) func writesCompleteWithinTheSendBufferAndWaitBeyondIt() async throws {
@@ -138,11 +144,7 @@ import Testing
         }
         try await Task.sleep(for: .milliseconds(400))
         #expect(!done.withLockedValue { $0 }, "a write beyond the send buffer completed while the peer read nothing")
-        await gate.open()
-        try await writer.value
-        try await stream.closeWrite()
-        #expect(try await stream.readToEnd(limit: 0).isEmpty)
-        await do_close(conn)
+        try await release(gate, writer, stream, conn)
     }
 
     @Test(.timeLimit(.minutes(3))) func closeRightAfterWritesDeliversEveryWrittenByte() async throws {

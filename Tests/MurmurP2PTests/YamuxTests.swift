@@ -159,11 +159,16 @@ import Testing
         #expect(events == [.streamOpened(1), .data(1, [7, 8, 9])])
     }
 
-    @Test func explicitDrainSharesTheBudgetAcrossStreams() throws {
+    /// A client session whose queued data is framed only by `drain`, in frames of ≤ 1000 bytes.
+    static func explicitlyDrainedClient() -> YamuxSession {
         var config = YamuxSession.Configuration()
         config.drainExplicitly = true
         config.maxFrameData = 1000
-        var client = YamuxSession(isClient: true, configuration: config)
+        return YamuxSession(isClient: true, configuration: config)
+    }
+
+    @Test func explicitDrainSharesTheBudgetAcrossStreams() throws {
+        var client = Self.explicitlyDrainedClient()
         let (a, _) = try client.openStream()
         let (b, _) = try client.openStream()
         #expect(try client.write(a, [UInt8](repeating: 1, count: 5000)).isEmpty)  // queued, not framed
@@ -185,10 +190,7 @@ import Testing
     }
 
     @Test func framesTakeTheirDataAcrossQueuedWritesInOrder() throws {
-        var config = YamuxSession.Configuration()
-        config.drainExplicitly = true
-        config.maxFrameData = 1000
-        var client = YamuxSession(isClient: true, configuration: config)
+        var client = Self.explicitlyDrainedClient()
         let (id, syn) = try client.openStream()
         // Writes smaller and larger than a frame, an empty one, one that ends exactly on a frame.
         let sizes = [1, 2500, 0, 999, 1, 1000, 7, 3333]

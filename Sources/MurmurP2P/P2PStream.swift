@@ -41,13 +41,9 @@ public final class P2PStream: @unchecked Sendable {
     /// Called from a task running on the connection's event loop (`P2PConnection.taskExecutor`),
     /// a chunk that is already there is returned without leaving the thread.
     public func read() async throws -> [UInt8]? {
-        try await onLoop(startRead).get()
-    }
-
-    /// `body` on the connection's loop: called right here when this is the loop's thread, else
-    /// submitted to it.
-    private func onLoop<T: Sendable>(_ body: @escaping @Sendable () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
-        eventLoop.inEventLoop ? body() : eventLoop.flatSubmit(body)
+        // Spelled out here and in `write` rather than through a helper taking a closure: the
+        // escaping closure would be allocated on every call, also on the loop's own fast path.
+        try await (eventLoop.inEventLoop ? startRead() : eventLoop.flatSubmit(startRead)).get()
     }
 
     private func startRead() -> EventLoopFuture<[UInt8]?> {
@@ -103,7 +99,7 @@ public final class P2PStream: @unchecked Sendable {
     /// From a task on the connection's event loop the bytes are framed and handed to the socket
     /// in this call, without a thread hand-off.
     public func write(_ bytes: [UInt8]) async throws {
-        try await onLoop { self.startWrite(bytes) }.get()
+        try await (eventLoop.inEventLoop ? startWrite(bytes) : eventLoop.flatSubmit { self.startWrite(bytes) }).get()
     }
 
     private func startWrite(_ bytes: [UInt8]) -> EventLoopFuture<Void> {
